@@ -1,0 +1,25 @@
+# Breakeven: when does a small fine-tuned open model beat a frontier API, and at what volume does it pay off?
+#   snakemake --cores all --resources gpu=1                               (embedded default, CPU demo)
+#   snakemake --cores all --resources gpu=1 --configfile config/smoke.yaml  (smoke run, results/smoke/)
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/fetch.smk"
+include: "rules/data.smk"
+include: "rules/train.smk"
+include: "rules/predict.smk"
+include: "rules/score.smk"
+include: "rules/analysis.smk"
+include: "rules/paper.smk"
+
+
+rule all:
+    input:
+        final_outputs(),
+    default_target: True

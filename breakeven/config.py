@@ -1,0 +1,171 @@
+"""Load and validate the run config, the task/model/pricing files, and enumerate the cells of the grid.
+
+Every file is checked against its JSON schema in ``config/schemas/`` with ``snakemake.utils.validate``
+(which also fills in the schema defaults); a failure raises :class:`ConfigError` naming the file and field.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+from breakeven import REPO_ROOT
+from breakeven.jsonio import read_yaml
+
+
+class ConfigError(ValueError):
+    """A config file or value is invalid; the message names the file and the field."""
+
+
+def schema_path(name: str) -> Path:
+    return REPO_ROOT / "config" / "schemas" / f"{name}.schema.yaml"
+
+
+def validated(data: Any, schema: str, source: str) -> dict:
+    """Return a copy of ``data`` validated against ``schema`` with defaults filled in."""
+    data = copy.deepcopy(data)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping at the top level, got {type(data).__name__}")
+    try:
+        validate(data, str(schema_path(schema)))
+    except (WorkflowError, jsonschema.ValidationError) as err:
+        raise ConfigError(f"{source}: {_describe(err)}") from err
+    return data
+
+
+def _describe(err: Exception) -> str:
+    found = err if isinstance(err, jsonschema.ValidationError) else None
+    for arg in getattr(err, "args", ()):
+        if isinstance(arg, jsonschema.ValidationError):
+            found = arg
+    if found is None:
+        return str(err)
+    field = ".".join(str(part) for part in found.absolute_path) or "<top level>"
+    return f"field '{field}': {found.message}"
+
+
+def deep_merge(base: dict, override: dict) -> dict:
+    """Recursively overlay ``override`` on a copy of ``base``."""
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One (task, system, condition, seed) of the grid."""
+
+    task: str
+    system: str
+    condition: str
+    seed: int
+    kind: str  # "prompt" or "lora"
+
+
+class Project:
+    """The validated run config with its task, model and pricing files."""
+
+    def __init__(self, config: dict, root: Path = REPO_ROOT, source: str = "config") -> None:
+        self.root = root
+        self.config = validated(config, "config", source)
+        self.pricing = self._load("pricing", root / "config" / "pricing.yaml")
+        self.tasks = {name: self._load_task(name) for name in self.config["tasks"]}
+        self.models = {name: self._load_model(name) for name in self.config["models"]}
+        self._check_conditions(source)
+        self._check_cost(source)
+
+    def _load(self, schema: str, path: Path, overrides: dict | None = None) -> dict:
+        data = deep_merge(read_yaml(path) or {}, overrides or {})
+        label = str(path) if not overrides else f"{path} (with config task_overrides)"
+        return validated(data, schema, label)
+
+    def _existing(self, kind: str, folder: Path, name: str, suffix: str = ".yaml") -> Path:
+        path = folder / f"{name}{suffix}"
+        if not path.exists():
+            known = sorted(p.stem for p in folder.glob(f"*{suffix}"))
+            raise ConfigError(f"config: field '{kind}s': unknown {kind} {name!r} (no {path}); known: {', '.join(known)}")
+        return path
+
+    def _load_task(self, name: str) -> dict:
+        path = self._existing("task", self.root / "config" / "tasks", name)
+        self._existing("task", self.root / "prompts", name)
+        task = self._load("task", path, self.config["task_overrides"].get(name))
+        if task["name"] != name:
+            raise ConfigError(f"{path}: field 'name': {task['name']!r} must equal the file name {name!r}")
+        return task
+
+    def _load_model(self, name: str) -> dict:
+        path = self._existing("model", self.root / "config" / "models", name)
+        model = self._load("model", path)
+        if model["name"] != name:
+            raise ConfigError(f"{path}: field 'name': {model['name']!r} must equal the file name {name!r}")
+        template = model.get("chat_template")
+        if template:
+            self._existing("chat_template", self.root / "config" / "chat_templates", template, ".jinja")
+        return model
+
+    def _check_conditions(self, source: str) -> None:
+        unknown_override = set(self.config["task_overrides"]) - set(self.tasks)
+        if unknown_override:
+            raise ConfigError(f"{source}: field 'task_overrides': tasks not in 'tasks': {sorted(unknown_override)}")
+        lora_keys = set(read_yaml(schema_path("model"))["properties"]["lora"]["properties"])
+        for name, cond in self.config["conditions"].items():
+            if cond["kind"] == "lora" and "train_size" not in cond:
+                raise ConfigError(f"{source}: field 'conditions.{name}.train_size' is required for kind 'lora'")
+            bad = set(cond.get("lora", {})) - lora_keys
+            if bad:
+                raise ConfigError(
+                    f"{source}: field 'conditions.{name}.lora': unknown keys {sorted(bad)}; valid: {sorted(lora_keys)}"
+                )
+
+    def _check_cost(self, source: str) -> None:
+        cost = self.config["cost"]
+        for field, table in (("hardware_profile", "hardware"), ("api_reference", "api")):
+            if cost[field] not in self.pricing[table]:
+                raise ConfigError(
+                    f"{source}: field 'cost.{field}': {cost[field]!r} is not in config/pricing.yaml "
+                    f"'{table}' (known: {', '.join(sorted(self.pricing[table]))})"
+                )
+        api_condition = self.config["conditions"].get(cost["api_condition"])
+        if api_condition is None or api_condition["kind"] != "prompt":
+            raise ConfigError(f"{source}: field 'cost.api_condition': {cost['api_condition']!r} is not a prompt condition")
+
+    @property
+    def run(self) -> str:
+        return self.config["run"]
+
+    def condition(self, name: str) -> dict:
+        return self.config["conditions"][name]
+
+    def train_sizes(self, task: str) -> list[int]:
+        """Distinct effective LoRA train sizes of a task (each capped by its training_cap)."""
+        cap = self.tasks[task]["training_cap"]
+        return sorted({min(c["train_size"], cap) for c in self.config["conditions"].values() if c["kind"] == "lora"})
+
+    def train_size(self, task: str, condition: str) -> int:
+        return min(self.condition(condition)["train_size"], self.tasks[task]["training_cap"])
+
+    def lora_params(self, model: str, condition: str) -> dict:
+        """LoRA hyperparameters of one cell: the model's, overlaid with the condition's."""
+        return deep_merge(self.models[model]["lora"], self.condition(condition).get("lora", {}))
+
+    def cells(self) -> list[Cell]:
+        """Every (task, model, condition, seed) cell; prompt conditions run once, with the first seed."""
+        seeds = self.config["seeds"]
+        cells = []
+        for task in self.tasks:
+            for model in self.models:
+                for name, cond in self.config["conditions"].items():
+                    for seed in seeds if cond["kind"] == "lora" else seeds[:1]:
+                        cells.append(Cell(task, model, name, seed, cond["kind"]))
+        return cells

@@ -1,0 +1,1 @@
+"""Raw data sources and the preparation of splits."""

@@ -1,0 +1,95 @@
+"""Seeded, stratified splits: train_full, nested train_{n}, val, test and a disjoint few-shot pool."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+
+def stratum(row: dict, field: str | None) -> str:
+    """The label a row is stratified on (a field of a dict target, or the target itself)."""
+    if field is None:
+        return "all"
+    target = row["target"]
+    return str(target[field] if isinstance(target, dict) else target)
+
+
+def stratified_order(rows: list[dict], field: str | None, seed: int) -> list[dict]:
+    """Order rows so that every prefix keeps the label proportions (so train_100 is a subset of train_400)."""
+    rng = np.random.default_rng(seed)
+    by_label: dict[str, list[dict]] = {}
+    for row in rows:
+        by_label.setdefault(stratum(row, field), []).append(row)
+    keyed = []
+    for label in sorted(by_label):
+        group = by_label[label]
+        for rank, index in enumerate(rng.permutation(len(group))):
+            keyed.append(((rank + rng.random()) / len(group), group[index]))
+    keyed.sort(key=lambda pair: pair[0])
+    return [row for _, row in keyed]
+
+
+def _split(rows: list[dict], share: float, field: str | None, seed: int) -> tuple[list[dict], list[dict]]:
+    labels = [stratum(row, field) for row in rows] if field else None
+    return train_test_split(rows, test_size=share, stratify=labels, random_state=seed)
+
+
+def split_rows(rows: list[dict], split: dict) -> dict[str, list[dict]]:
+    """Stratified train / val / test partition by the configured shares."""
+    field, seed = split.get("stratify"), split["seed"]
+    total = split["train"] + split["val"] + split["test"]
+    rest, test = _split(rows, split["test"] / total, field, seed)
+    train, val = _split(rest, split["val"] / (split["train"] + split["val"]), field, seed)
+    return {"train": train, "val": val, "test": test}
+
+
+def normalise_text(text: str) -> str:
+    return re.sub(r"\s+", " ", str(text).casefold()).strip()
+
+
+def exact_leaks(train: list[dict], test: list[dict]) -> list[str]:
+    """Test ids whose normalised input also occurs in train."""
+    seen = {normalise_text(row["input"]) for row in train}
+    return [row["id"] for row in test if normalise_text(row["input"]) in seen]
+
+
+def prepare_splits(rows: list[dict], task: dict, train_sizes: list[int]) -> tuple[dict[str, list[dict]], dict]:
+    """All splits of a task and a manifest with counts, label proportions and leakage."""
+    field, seed = task["split"].get("stratify"), task["split"]["seed"]
+    parts = split_rows(rows, task["split"])
+    train = stratified_order(parts["train"], field, seed)
+    pool, train = train[: task["fewshot_pool"]], train[task["fewshot_pool"] :]
+    train_full = train[: task["training_cap"]]
+    too_big = [n for n in train_sizes if n > len(train_full)]
+    if too_big:
+        raise ValueError(f"task {task['name']}: train sizes {too_big} exceed the {len(train_full)} train examples")
+    splits = {
+        "train_full": train_full,
+        "val": stratified_order(parts["val"], field, seed)[: task["val_sample_size"]],
+        "test": stratified_order(parts["test"], field, seed)[: task["test_sample_size"]],
+        "fewshot": pool,
+        **{f"train_{n}": train_full[:n] for n in train_sizes},
+    }
+    return splits, manifest(rows, splits, field)
+
+
+def manifest(rows: list[dict], splits: dict[str, list[dict]], field: str | None) -> dict:
+    """Counts, label proportions per split, and train/test leakage."""
+
+    def proportions(part: list[dict]) -> dict[str, float]:
+        counts = Counter(stratum(row, field) for row in part)
+        return {label: round(count / len(part), 4) for label, count in sorted(counts.items())} if part else {}
+
+    seen_in_train = splits["train_full"] + splits["fewshot"]
+    return {
+        "raw_rows": len(rows),
+        "counts": {name: len(part) for name, part in splits.items()},
+        "label_proportions": {"raw": proportions(rows), **{name: proportions(p) for name, p in splits.items()}},
+        "leakage": {
+            "exact_train_test": exact_leaks(seen_in_train, splits["test"]),
+            "exact_train_val": exact_leaks(seen_in_train, splits["val"]),
+        },
+    }

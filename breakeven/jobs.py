@@ -1,0 +1,128 @@
+"""Entry points of the GPU-bound and scoring jobs: read the cell's files, call the package, write outputs."""
+
+from __future__ import annotations
+
+import platform
+import shutil
+import time
+from pathlib import Path
+
+from breakeven import REPO_ROOT
+from breakeven.infer import GENERATORS
+from breakeven.jsonio import read_json, read_jsonl, write_json, write_jsonl
+from breakeven.scoring import score_cell
+from breakeven.tasks import build_task
+from breakeven.train import TRAINERS
+from breakeven.train.request import TrainRequest
+
+TRAIN_INFO = "train_info.json"
+
+
+def conversations(task_cfg: dict, rows: list[dict]) -> list[dict]:
+    """Training conversations: the zero-shot prompt followed by the reference answer."""
+    task = build_task(task_cfg, REPO_ROOT)
+    return [
+        {"messages": [*task.messages(row, []), {"role": "assistant", "content": task.target_text(row)}]}
+        for row in rows
+    ]
+
+
+def run_training(
+    backend: str, cell: dict, model_dir: Path, train_path: Path, val_path: Path, seed: int, out_dir: Path, threads: int
+) -> dict:
+    """Train one LoRA cell into ``out_dir`` and write its provenance as ``train_info.json``."""
+    request = TrainRequest(
+        model_dir=model_dir,
+        train=conversations(cell["task"], read_jsonl(train_path)),
+        val=conversations(cell["task"], read_jsonl(val_path)),
+        lora=cell["lora"],
+        max_seq_length=cell["max_seq_length"],
+        seed=seed,
+        out_dir=out_dir,
+        threads=threads,
+    )
+    info = TRAINERS.get(backend)(request)
+    shutil.rmtree(out_dir / "_work", ignore_errors=True)
+    info |= {"base_model": str(model_dir), "train_file": str(train_path), "host": platform.node(), "threads": threads}
+    write_json(out_dir / TRAIN_INFO, info)
+    return info
+
+
+def run_local_predictions(
+    cell: dict,
+    model_dir: Path,
+    adapter_dir: Path | None,
+    test_path: Path,
+    fewshot_path: Path,
+    out_predictions: Path,
+    out_run: Path,
+    threads: int,
+) -> None:
+    """Answer every test example of a cell; write one JSONL row per example and the run's timing."""
+    task_cfg, inference = cell["task"], cell["inference"]
+    task = build_task(task_cfg, REPO_ROOT)
+    test = read_jsonl(test_path)
+    shots = read_jsonl(fewshot_path)[: cell["shots"]]
+    if len(shots) < cell["shots"]:
+        raise ValueError(f"{fewshot_path}: {cell['shots']} shots asked, the pool holds {len(shots)}")
+    generator = GENERATORS.get(inference["backend"])(model_dir, adapter_dir)
+    start = time.perf_counter()
+    generations = generator.generate(
+        [task.messages(row, shots) for row in test], task_cfg["max_new_tokens"], inference["batch_size"]
+    )
+    wall = time.perf_counter() - start
+    write_jsonl(
+        out_predictions,
+        [
+            {
+                "id": row["id"],
+                "output": g.text,
+                "latency_s": g.latency_s,
+                "input_tokens": g.input_tokens,
+                "output_tokens": g.output_tokens,
+            }
+            for row, g in zip(test, generations)
+        ],
+    )
+    write_json(
+        out_run,
+        {
+            "backend": inference["backend"],
+            "batch_size": inference["batch_size"],
+            "device": getattr(generator, "device", "unknown"),
+            "threads": threads,
+            "n": len(test),
+            "wall_s": wall,
+            "throughput_per_s": len(test) / wall if wall else None,
+            "host": platform.node(),
+        },
+    )
+
+
+def run_scoring(
+    cell: dict,
+    wildcards: dict,
+    predictions_path: Path,
+    run_path: Path,
+    test_path: Path,
+    adapter_dir: Path | None,
+    out: Path,
+) -> None:
+    """Score a cell and write its metrics file (everything later stages need about the cell)."""
+    task_cfg = cell["task"]
+    scored = score_cell(build_task(task_cfg, REPO_ROOT), read_jsonl(test_path), read_jsonl(predictions_path),
+                        cell["bootstrap"])
+    write_json(
+        out,
+        {
+            "task": wildcards["task"],
+            "system": wildcards["model"],
+            "condition": wildcards["condition"],
+            "seed": int(wildcards["seed"]),
+            "kind": cell["kind"],
+            "primary_metric": task_cfg["primary_metric"],
+            "run": read_json(run_path),
+            "training": read_json(adapter_dir / TRAIN_INFO) if adapter_dir else None,
+            **scored,
+        },
+    )

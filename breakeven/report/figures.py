@@ -1,0 +1,78 @@
+"""Figures of the paper (matplotlib, Agg backend): accuracy vs cost, and TCO vs daily volume."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from breakeven.cost import Deployment  # noqa: E402
+
+
+def pareto_front(costs: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Indices of points no other point beats on both cost (lower) and score (higher), by cost."""
+    order = np.lexsort((-scores, costs))
+    front, best = [], -np.inf
+    for index in order:
+        if scores[index] > best:
+            front.append(index)
+            best = scores[index]
+    return np.array(front, dtype=int)
+
+
+def _label(row: dict) -> str:
+    return f"{row['system']} · {row['condition']}"
+
+
+def accuracy_vs_cost(costs: pd.DataFrame, out: str) -> None:
+    """Primary metric (95% CI) vs cost per 1K queries, one panel per task, Pareto front drawn."""
+    tasks = sorted(costs["task"].unique())
+    fig, axes = plt.subplots(1, len(tasks), figsize=(6.5 * len(tasks), 4.2), squeeze=False)
+    for ax, task in zip(axes[0], tasks):
+        local = costs[(costs["task"] == task) & (costs["kind"] != "api")].reset_index(drop=True)
+        yerr = np.vstack([local["value"] - local["ci_low"], local["ci_high"] - local["value"]])
+        ax.errorbar(local["cost_per_1k"], local["value"], yerr=yerr, fmt="o", capsize=3, color="tab:blue")
+        for row in local.to_dict("records"):
+            ax.annotate(_label(row), (row["cost_per_1k"], row["value"]), textcoords="offset points",
+                        xytext=(5, 4), fontsize=7)
+        front = pareto_front(local["cost_per_1k"].to_numpy(), local["value"].to_numpy())
+        ax.step(local["cost_per_1k"].iloc[front], local["value"].iloc[front], where="post", color="tab:blue",
+                alpha=0.4, label="Pareto front (self-hosted)")
+        for row in costs[(costs["task"] == task) & (costs["kind"] == "api")].to_dict("records"):
+            ax.axvline(row["cost_per_1k"], linestyle="--", color="tab:red",
+                       label=f"{row['system']} cost (usage estimated)")
+        ax.set_xscale("log")
+        ax.set_xlabel("cost per 1K queries (USD, log scale)")
+        ax.set_ylabel(str(task))
+        ax.set_title(f"{task}: primary metric (95% CI) vs cost")
+        ax.legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    fig.savefig(out, dpi=150)
+    plt.close(fig)
+
+
+def tco_curves(costs: pd.DataFrame, breakeven: pd.DataFrame, months: int, out: str) -> None:
+    """TCO over the horizon vs daily volume (log-log) for each deployment, break-even volumes marked."""
+    tasks = sorted(costs["task"].unique())
+    volumes = np.logspace(1, 7, 200)
+    fig, axes = plt.subplots(1, len(tasks), figsize=(6.5 * len(tasks), 4.2), squeeze=False)
+    for ax, task in zip(axes[0], tasks):
+        for row in costs[costs["task"] == task].to_dict("records"):
+            deployment = Deployment(row["per_query"], row["fixed"], row["floor_monthly"])
+            style = {"linestyle": "--", "color": "tab:red"} if row["kind"] == "api" else {}
+            ax.plot(volumes, [deployment.tco(v, months) for v in volumes], label=_label(row), **style)
+        marks = breakeven[(breakeven["task"] == task) & breakeven["breakeven_daily_volume"].notna()]
+        for row in marks.to_dict("records"):
+            ax.axvline(row["breakeven_daily_volume"], color="grey", linewidth=0.6, alpha=0.6)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("queries per day (log scale)")
+        ax.set_ylabel(f"{months}-month TCO (USD, log scale)")
+        ax.set_title(f"{task}: {months}-month TCO; grey lines = break-even volumes")
+        ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(out, dpi=150)
+    plt.close(fig)

@@ -1,0 +1,54 @@
+"""Score one cell's predictions: per-example scores, metrics with CIs, error classes, latency and tokens."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from breakeven.stats import mean_ci
+from breakeven.tasks import Task
+
+
+def score_cell(task: Task, examples: list[dict], predictions: list[dict], bootstrap: dict) -> dict:
+    """Metrics of one cell; every test example must have exactly one prediction."""
+    by_id = {p["id"]: p for p in predictions}
+    missing = [e["id"] for e in examples if e["id"] not in by_id]
+    if missing:
+        raise ValueError(f"predictions lack {len(missing)} test examples (first: {missing[:3]})")
+    per_example = []
+    for example in examples:
+        prediction = by_id[example["id"]]
+        if prediction.get("error"):
+            scores = task.score("", example) | {"error_class": "generation_error"}
+        else:
+            scores = task.score(prediction["output"], example)
+        per_example.append({"id": example["id"], **scores})
+    metrics = {
+        name: mean_ci([row[name] for row in per_example], bootstrap["n_resamples"], bootstrap["confidence"],
+                      bootstrap["seed"]).as_dict()
+        for name in task.metric_names
+    }
+    return {
+        "metrics": metrics,
+        "field_accuracy": _field_accuracy(per_example),
+        "error_classes": dict(Counter(row["error_class"] for row in per_example)),
+        "usage": usage(predictions),
+        "per_example": per_example,
+    }
+
+
+def _field_accuracy(per_example: list[dict]) -> dict[str, float]:
+    fields = per_example[0].get("fields") or {}
+    return {name: float(np.mean([row["fields"][name] for row in per_example])) for name in fields}
+
+
+def usage(predictions: list[dict]) -> dict[str, float]:
+    """Latency percentiles and mean token counts of a cell's predictions."""
+    latency = np.array([p["latency_s"] for p in predictions], dtype=float)
+    return {
+        "latency_p50_s": float(np.percentile(latency, 50)),
+        "latency_p95_s": float(np.percentile(latency, 95)),
+        "input_tokens_mean": float(np.mean([p["input_tokens"] for p in predictions])),
+        "output_tokens_mean": float(np.mean([p["output_tokens"] for p in predictions])),
+    }

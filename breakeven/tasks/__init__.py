@@ -1,0 +1,44 @@
+"""Task adapters: prompt messages, output parsing and per-example scoring behind one protocol."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+from breakeven import REPO_ROOT
+from breakeven.jsonio import read_yaml
+from breakeven.registry import Registry
+
+TASK_KINDS = Registry("task kind", {"extraction": "breakeven.tasks.extraction:ExtractionTask"})
+
+
+class Task(Protocol):
+    """What every task adapter provides."""
+
+    metric_names: tuple[str, ...]
+
+    def messages(self, example: dict, shots: list[dict]) -> list[dict[str, str]]:
+        """Chat messages for one example, with ``shots`` as earlier user/assistant turns."""
+
+    def target_text(self, example: dict) -> str:
+        """The reference answer as the model should write it (the LoRA training target)."""
+
+    def score(self, output: str, example: dict) -> dict[str, Any]:
+        """Per-example scores (each metric in ``metric_names``), the parsed answer and an error class."""
+
+
+def load_prompt(task_name: str, root: Path = REPO_ROOT) -> dict:
+    """The prompt file of a task (``prompts/<task>.yaml``: system and user templates)."""
+    path = root / "prompts" / f"{task_name}.yaml"
+    prompt = read_yaml(path)
+    missing = {"system", "user"} - set(prompt or {})
+    if missing:
+        raise ValueError(f"{path}: missing fields {sorted(missing)}")
+    if "{input}" not in prompt["user"]:
+        raise ValueError(f"{path}: field 'user' must contain the placeholder {{input}}")
+    return prompt
+
+
+def build_task(task_cfg: dict, root: Path = REPO_ROOT) -> Task:
+    """The adapter for a validated task config."""
+    return TASK_KINDS.get(task_cfg["kind"])(task_cfg, load_prompt(task_cfg["name"], root))

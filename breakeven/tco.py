@@ -1,0 +1,99 @@
+"""Cost tables from measured cells: cost per query and per correct answer, TCO over volumes, break-even."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from breakeven.cost import HOURS_PER_MONTH, Deployment, api_cost_per_query, breakeven_daily_volume, self_cost_per_query
+
+
+def deployments(cells: pd.DataFrame, pricing: dict, cost: dict) -> pd.DataFrame:
+    """One row per local cell plus one API-reference row per task: per-query, fixed and floor costs."""
+    hourly = pricing["hardware"][cost["hardware_profile"]]["hourly_usd"]
+    engineering = pricing["engineering"]
+    rows = []
+    for cell in cells.to_dict("records"):
+        rows.append(
+            {
+                **{k: cell[k] for k in ("task", "system", "condition", "seed", "kind")},
+                "deployment": "self-hosted",
+                "per_query": self_cost_per_query(cell["seconds_per_query"], hourly, cost["utilisation"]),
+                "fixed": cell["train_device_hours"] * hourly
+                + engineering["hours"][cell["kind"]] * engineering["hourly_usd"],
+                "floor_monthly": cost["min_replicas"] * hourly * HOURS_PER_MONTH,
+                "value": cell["value"],
+                "ci_low": cell["ci_low"],
+                "ci_high": cell["ci_high"],
+            }
+        )
+    rows += _api_rows(cells, pricing, cost)
+    table = pd.DataFrame(rows)
+    table["cost_per_1k"] = table["per_query"] * 1000
+    table["cost_per_1k_correct"] = table["cost_per_1k"] / table["value"].where(table["value"] > 0)
+    return table
+
+
+def _api_rows(cells: pd.DataFrame, pricing: dict, cost: dict) -> list[dict]:
+    """The API reference, its usage estimated from the api_condition cells' measured tokens."""
+    name = cost["api_reference"]
+    price = pricing["api"][name]
+    prompt_cells = cells[cells["condition"] == cost["api_condition"]]
+    rows = []
+    for task, group in prompt_cells.groupby("task"):
+        per_query = api_cost_per_query(
+            group["input_tokens_mean"].mean(), group["output_tokens_mean"].mean(), price, cost["api_batch"]
+        )
+        rows.append(
+            {
+                "task": task,
+                "system": name,
+                "condition": cost["api_condition"],
+                "seed": 0,
+                "kind": "api",
+                "deployment": "api (usage estimated)",
+                "per_query": per_query,
+                "fixed": pricing["engineering"]["hours"]["prompt"] * pricing["engineering"]["hourly_usd"],
+                "floor_monthly": 0.0,
+                "value": float("nan"),
+                "ci_low": float("nan"),
+                "ci_high": float("nan"),
+            }
+        )
+    return rows
+
+
+def _deployment(row: dict) -> Deployment:
+    return Deployment(per_query=row["per_query"], fixed=row["fixed"], floor_monthly=row["floor_monthly"])
+
+
+def tco_grid(table: pd.DataFrame, cost: dict) -> pd.DataFrame:
+    """TCO over the horizon of every deployment at each configured daily volume."""
+    rows = [
+        {**{k: row[k] for k in ("task", "system", "condition", "seed", "kind")}, "daily_volume": volume,
+         "tco": _deployment(row).tco(volume, cost["months"])}
+        for row in table.to_dict("records")
+        for volume in cost["daily_volumes"]
+    ]
+    return pd.DataFrame(rows)
+
+
+def breakeven(table: pd.DataFrame, cost: dict) -> pd.DataFrame:
+    """Break-even daily volume of each self-hosted cell against its task's API reference."""
+    api = {row["task"]: row for row in table[table["kind"] == "api"].to_dict("records")}
+    rows = []
+    for row in table[table["kind"] != "api"].to_dict("records"):
+        ref = api.get(row["task"])
+        if ref is None:
+            continue
+        volume = breakeven_daily_volume(_deployment(row), _deployment(ref), cost["months"])
+        rows.append(
+            {
+                **{k: row[k] for k in ("task", "system", "condition", "seed", "kind")},
+                "api": ref["system"],
+                "self_per_query": row["per_query"],
+                "api_per_query": ref["per_query"],
+                "breakeven_daily_volume": volume,
+                "note": "" if volume is not None else "API is cheaper per query: self-hosting never breaks even",
+            }
+        )
+    return pd.DataFrame(rows)

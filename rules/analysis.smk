@@ -1,0 +1,48 @@
+rule summarize:
+    input:
+        metric_files(),
+    output:
+        cells=f"{RESULTS}/summary/cells.csv",
+        metrics=f"{RESULTS}/summary/metrics.csv",
+        errors=f"{RESULTS}/summary/error_classes.csv",
+    log:
+        f"{LOGS}/summarize.log",
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../workflow/scripts/summarize.py"
+
+
+rule tco:
+    input:
+        cells=rules.summarize.output.cells,
+        pricing="config/pricing.yaml",
+    output:
+        costs=f"{RESULTS}/tco/costs.csv",
+        tco=f"{RESULTS}/tco/tco.csv",
+        breakeven=f"{RESULTS}/tco/breakeven.csv",
+    params:
+        cost=config["cost"],
+    log:
+        f"{LOGS}/tco.log",
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../workflow/scripts/tco.py"
+
+
+rule figures:
+    input:
+        costs=rules.tco.output.costs,
+        breakeven=rules.tco.output.breakeven,
+    output:
+        accuracy_vs_cost=f"{RESULTS}/figures/accuracy_vs_cost.png",
+        tco=f"{RESULTS}/figures/tco.png",
+    params:
+        months=config["cost"]["months"],
+    log:
+        f"{LOGS}/figures.log",
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../workflow/scripts/figures.py"

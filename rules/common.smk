@@ -1,0 +1,105 @@
+# Config validation, wildcard constraints, paths and input functions shared by every stage.
+import sys
+
+sys.path.insert(0, workflow.basedir)
+
+from breakeven.config import Project
+from breakeven.runtime import prepare_job_environment
+
+prepare_job_environment()
+
+# Validates config.yaml (+ overrides) and every task/model/pricing file against config/schemas/ with
+# snakemake.utils.validate; any error stops the run before a job starts, naming the file and field.
+PROJECT = Project(config, source=" + ".join(map(str, workflow.configfiles)) or "config")
+config = PROJECT.config
+RESULTS = f"results/{PROJECT.run}"
+LOGS = f"logs/{PROJECT.run}"
+CELLS = PROJECT.cells()
+LORA_CONDITIONS = [name for name, cond in config["conditions"].items() if cond["kind"] == "lora"]
+
+
+def _alternatives(names):
+    return "|".join(sorted(names)) or "(?!)"
+
+
+wildcard_constraints:
+    task=_alternatives(PROJECT.tasks),
+    model=_alternatives(PROJECT.models),
+    condition=_alternatives(config["conditions"]),
+    lora_condition=_alternatives(LORA_CONDITIONS),
+    seed=r"\d+",
+    n=r"\d+",
+
+
+def cell_path(stage, cell, ext):
+    return f"{RESULTS}/{stage}/{cell.task}/{cell.system}/{cell.condition}/seed{cell.seed}{ext}"
+
+
+def metric_files():
+    return [cell_path("metrics", cell, ".json") for cell in CELLS]
+
+
+def final_outputs():
+    return [f"{config['paper_dir']}/paper.html", f"{config['paper_dir']}/paper.pdf"]
+
+
+def train_input(wildcards):
+    n = PROJECT.train_size(wildcards.task, wildcards.lora_condition)
+    return {
+        "model": f"resources/models/{wildcards.model}",
+        "train": f"{RESULTS}/prepared/{wildcards.task}/train_{n}.jsonl",
+        "val": f"{RESULTS}/prepared/{wildcards.task}/val.jsonl",
+    }
+
+
+def train_params(wildcards):
+    """Only this cell's slice of the config, so editing one condition reruns only its cells."""
+    return {
+        "lora": PROJECT.lora_params(wildcards.model, wildcards.lora_condition),
+        "max_seq_length": PROJECT.tasks[wildcards.task]["max_seq_length"],
+        "task": PROJECT.tasks[wildcards.task],
+    }
+
+
+def adapter_dir(wildcards):
+    return f"{RESULTS}/adapters/{wildcards.model}/{wildcards.task}/{wildcards.condition}/seed{wildcards.seed}"
+
+
+def predict_input(wildcards):
+    files = {
+        "model": f"resources/models/{wildcards.model}",
+        "test": f"{RESULTS}/prepared/{wildcards.task}/test.jsonl",
+        "fewshot": f"{RESULTS}/prepared/{wildcards.task}/fewshot.jsonl",
+    }
+    if PROJECT.condition(wildcards.condition)["kind"] == "lora":
+        files["adapter"] = adapter_dir(wildcards)
+    return files
+
+
+def predict_params(wildcards):
+    task = PROJECT.tasks[wildcards.task]
+    return {
+        "task": task,
+        "shots": PROJECT.condition(wildcards.condition).get("shots", 0),
+        "inference": config["inference"],
+    }
+
+
+def score_input(wildcards):
+    prefix = f"{RESULTS}/predictions/{wildcards.task}/{wildcards.model}/{wildcards.condition}/seed{wildcards.seed}"
+    files = {
+        "predictions": f"{prefix}.jsonl",
+        "run": f"{prefix}.run.json",
+        "test": f"{RESULTS}/prepared/{wildcards.task}/test.jsonl",
+    }
+    if PROJECT.condition(wildcards.condition)["kind"] == "lora":
+        files["adapter"] = adapter_dir(wildcards)
+    return files
+
+
+def score_params(wildcards):
+    return {
+        "task": PROJECT.tasks[wildcards.task],
+        "kind": PROJECT.condition(wildcards.condition)["kind"],
+        "bootstrap": config["bootstrap"],
+    }

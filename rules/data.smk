@@ -1,0 +1,44 @@
+rule make_raw:
+    output:
+        "resources/raw/{task}/rows.jsonl",
+    params:
+        source=lambda wildcards: PROJECT.tasks[wildcards.task]["source"],
+    log:
+        "logs/make_raw/{task}.log",
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../workflow/scripts/make_raw.py"
+
+
+rule prepare:
+    input:
+        rules.make_raw.output,
+    output:
+        train_full=f"{RESULTS}/prepared/{{task}}/train_full.jsonl",
+        val=f"{RESULTS}/prepared/{{task}}/val.jsonl",
+        test=f"{RESULTS}/prepared/{{task}}/test.jsonl",
+        fewshot=f"{RESULTS}/prepared/{{task}}/fewshot.jsonl",
+        manifest=f"{RESULTS}/prepared/{{task}}/manifest.json",
+    params:
+        task=lambda wildcards: {k: v for k, v in PROJECT.tasks[wildcards.task].items() if k != "fields"},
+        train_sizes=lambda wildcards: PROJECT.train_sizes(wildcards.task),
+    log:
+        f"{LOGS}/prepare/{{task}}.log",
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../workflow/scripts/prepare.py"
+
+
+rule train_subset:
+    input:
+        rules.prepare.output.train_full,
+    output:
+        f"{RESULTS}/prepared/{{task}}/train_{{n}}.jsonl",
+    log:
+        f"{LOGS}/train_subset/{{task}}_{{n}}.log",
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../workflow/scripts/train_subset.py"

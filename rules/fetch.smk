@@ -1,0 +1,12 @@
+rule fetch_model:
+    output:
+        directory("resources/models/{model}"),
+    params:
+        model=lambda wildcards: PROJECT.models[wildcards.model],
+    log:
+        "logs/fetch_model/{model}.log",
+    conda:
+        "../envs/torch.yaml"
+    threads: 2
+    script:
+        "../workflow/scripts/fetch_model.py"

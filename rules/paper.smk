@@ -1,0 +1,36 @@
+rule paper_tables:
+    input:
+        cells=rules.summarize.output.cells,
+        errors=rules.summarize.output.errors,
+        costs=rules.tco.output.costs,
+        breakeven=rules.tco.output.breakeven,
+        manifests=expand(f"{RESULTS}/prepared/{{task}}/manifest.json", task=PROJECT.tasks),
+        pricing="config/pricing.yaml",
+    output:
+        directory(f"{RESULTS}/paper/_generated"),
+    params:
+        config=config,
+        tasks=PROJECT.tasks,
+        models=PROJECT.models,
+    log:
+        f"{LOGS}/paper_tables.log",
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../workflow/scripts/paper_tables.py"
+
+
+rule paper:
+    input:
+        template="report/paper.qmd",
+        generated=rules.paper_tables.output,
+        figures=rules.figures.output,
+    output:
+        html=f"{config['paper_dir']}/paper.html",
+        pdf=f"{config['paper_dir']}/paper.pdf",
+    log:
+        f"{LOGS}/paper.log",
+    conda:
+        "../envs/report.yaml"
+    script:
+        "../workflow/scripts/paper.py"

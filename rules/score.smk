@@ -1,0 +1,13 @@
+rule score:
+    input:
+        unpack(score_input),
+    output:
+        f"{RESULTS}/metrics/{{task}}/{{model}}/{{condition}}/seed{{seed}}.json",
+    params:
+        cell=score_params,
+    log:
+        f"{LOGS}/score/{{task}}/{{model}}/{{condition}}/seed{{seed}}.log",
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../workflow/scripts/score.py"

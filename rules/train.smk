@@ -1,0 +1,18 @@
+rule train:
+    input:
+        unpack(train_input),
+    output:
+        directory(f"{RESULTS}/adapters/{{model}}/{{task}}/{{lora_condition}}/seed{{seed}}"),
+    params:
+        cell=train_params,
+        backend=config["training"]["backend"],
+    log:
+        f"{LOGS}/train/{{task}}/{{model}}/{{lora_condition}}/seed{{seed}}.log",
+    conda:
+        "../envs/torch.yaml"
+    threads: 4
+    resources:
+        gpu=1,
+        mem_mb=12000,
+    script:
+        "../workflow/scripts/train.py"

@@ -1,0 +1,23 @@
+"""Markdown fragments (tables and result sentences) that the paper includes."""
+
+from pathlib import Path
+
+import pandas as pd
+
+from breakeven.jsonio import read_json, read_yaml
+from breakeven.report.fragments import write_fragments
+from breakeven.runtime import log_to
+
+log_to(snakemake.log[0])
+write_fragments(
+    out_dir=Path(snakemake.output[0]),
+    cells=pd.read_csv(snakemake.input.cells),
+    errors=pd.read_csv(snakemake.input.errors),
+    costs=pd.read_csv(snakemake.input.costs),
+    breakeven=pd.read_csv(snakemake.input.breakeven),
+    manifests={Path(p).parent.name: read_json(p) for p in snakemake.input.manifests},
+    pricing=read_yaml(snakemake.input.pricing),
+    config=snakemake.params.config,
+    tasks=snakemake.params.tasks,
+    models=snakemake.params.models,
+)

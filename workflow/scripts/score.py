@@ -1,0 +1,18 @@
+"""Score one cell's predictions against the test split."""
+
+from pathlib import Path
+
+from breakeven.jobs import run_scoring
+from breakeven.runtime import log_to
+
+log_to(snakemake.log[0])
+adapter = snakemake.input.get("adapter")
+run_scoring(
+    cell=snakemake.params.cell,
+    wildcards=dict(snakemake.wildcards),
+    predictions_path=Path(snakemake.input.predictions),
+    run_path=Path(snakemake.input.run),
+    test_path=Path(snakemake.input.test),
+    adapter_dir=Path(adapter) if adapter else None,
+    out=Path(snakemake.output[0]),
+)

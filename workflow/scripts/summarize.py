@@ -1,0 +1,10 @@
+"""Collect every cell's metrics into the summary tables."""
+
+from breakeven.runtime import log_to
+from breakeven.summary import cells_wide, error_classes, load_cells, metrics_long
+
+log_to(snakemake.log[0])
+cells = load_cells(snakemake.input)
+cells_wide(cells).to_csv(snakemake.output.cells, index=False)
+metrics_long(cells).to_csv(snakemake.output.metrics, index=False)
+error_classes(cells).to_csv(snakemake.output.errors, index=False)

@@ -1,0 +1,14 @@
+"""Cost per query, TCO over the configured volumes, and break-even volumes."""
+
+import pandas as pd
+
+from breakeven.jsonio import read_yaml
+from breakeven.runtime import log_to
+from breakeven.tco import breakeven, deployments, tco_grid
+
+log_to(snakemake.log[0])
+cost = snakemake.params.cost
+table = deployments(pd.read_csv(snakemake.input.cells), read_yaml(snakemake.input.pricing), cost)
+table.to_csv(snakemake.output.costs, index=False)
+tco_grid(table, cost).to_csv(snakemake.output.tco, index=False)
+breakeven(table, cost).to_csv(snakemake.output.breakeven, index=False)

@@ -1,0 +1,19 @@
+"""Train one LoRA cell and record its provenance next to the adapter."""
+
+from pathlib import Path
+
+from breakeven.jobs import run_training
+from breakeven.runtime import log_to, set_threads
+
+log_to(snakemake.log[0])
+set_threads(snakemake.threads)
+run_training(
+    backend=snakemake.params.backend,
+    cell=snakemake.params.cell,
+    model_dir=Path(snakemake.input.model),
+    train_path=Path(snakemake.input.train),
+    val_path=Path(snakemake.input.val),
+    seed=int(snakemake.wildcards.seed),
+    out_dir=Path(snakemake.output[0]),
+    threads=snakemake.threads,
+)
