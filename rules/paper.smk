@@ -5,7 +5,7 @@ rule paper_tables:
         costs=rules.tco.output.costs,
         breakeven=rules.tco.output.breakeven,
         manifests=expand(f"{RESULTS}/prepared/{{task}}/manifest.json", task=PROJECT.tasks),
-        pricing="config/pricing.yaml",
+        pricing=PRICING,
     output:
         directory(f"{RESULTS}/paper/_generated"),
     params:
@@ -22,7 +22,7 @@ rule paper_tables:
 
 rule paper:
     input:
-        template="report/paper.qmd",
+        template=PAPER_TEMPLATE,
         generated=rules.paper_tables.output,
         figures=rules.figures.output,
     output:

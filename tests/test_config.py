@@ -1,0 +1,80 @@
+"""Config validation names the file and field; the grid of cells follows the config."""
+
+from __future__ import annotations
+
+import pytest
+
+from breakeven.config import ConfigError, Project, deep_merge
+
+
+def test_default_config_validates_and_fills_defaults(default_config):
+    project = Project(default_config)
+    assert project.run == "default"
+    assert project.tasks["support_email"]["split"]["seed"] == 0
+    assert project.models["smollm2-135m"]["lora"]["r"] == 16
+    assert project.train_sizes("support_email") == [100, 400]
+
+
+def test_cells_cover_conditions_and_seeds(default_config):
+    config = deep_merge(default_config, {"seeds": [0, 1]})
+    cells = Project(config).cells()
+    lora = [c for c in cells if c.kind == "lora"]
+    prompt = [c for c in cells if c.kind == "prompt"]
+    assert len(lora) == 2 * 2 and len(prompt) == 2
+    assert {c.seed for c in prompt} == {0}
+
+
+def test_wrong_type_names_field(default_config):
+    default_config["bootstrap"] = {"n_resamples": "many"}
+    with pytest.raises(ConfigError, match=r"field 'bootstrap.n_resamples'.*not of type 'integer'"):
+        Project(default_config, source="config/config.yaml")
+
+
+def test_unknown_key_is_rejected(default_config):
+    default_config["inferenc"] = {}
+    with pytest.raises(ConfigError, match=r"config/config.yaml: .*'inferenc' was unexpected"):
+        Project(default_config, source="config/config.yaml")
+
+
+def test_unknown_task_lists_known_ones(default_config):
+    default_config["tasks"] = ["support_emails"]
+    with pytest.raises(ConfigError, match=r"unknown task 'support_emails'.*known: .*support_email"):
+        Project(default_config)
+
+
+def test_unknown_model(default_config):
+    default_config["models"] = ["gpt-2"]
+    with pytest.raises(ConfigError, match=r"field 'models': unknown model 'gpt-2'"):
+        Project(default_config)
+
+
+def test_task_override_is_validated_with_the_task_file_named(default_config):
+    default_config["task_overrides"] = {"support_email": {"test_sample_size": 0}}
+    with pytest.raises(ConfigError, match=r"support_email.yaml \(with config task_overrides\): field 'test_sample_size'"):
+        Project(default_config)
+
+
+def test_condition_lora_override_keys_are_checked(default_config):
+    default_config["conditions"]["lora_100"]["lora"] = {"rank": 8}
+    with pytest.raises(ConfigError, match=r"conditions.lora_100.lora': unknown keys \['rank'\]"):
+        Project(default_config)
+
+
+def test_lora_params_overlay_condition_on_model(default_config):
+    default_config["conditions"]["lora_100"]["lora"] = {"r": 8}
+    project = Project(default_config)
+    assert project.lora_params("smollm2-135m", "lora_100")["r"] == 8
+    assert project.lora_params("smollm2-135m", "lora_400")["r"] == 16
+
+
+def test_unknown_pricing_key(default_config):
+    default_config["cost"] = {"hardware_profile": "tpu-v9"}
+    with pytest.raises(ConfigError, match=r"field 'cost.hardware_profile': 'tpu-v9' is not in config/pricing.yaml"):
+        Project(default_config)
+
+
+def test_train_sizes_are_capped(default_config):
+    default_config["task_overrides"] = {"support_email": {"training_cap": 50}}
+    project = Project(default_config)
+    assert project.train_sizes("support_email") == [50]
+    assert project.train_size("support_email", "lora_400") == 50

@@ -1,0 +1,63 @@
+"""The cost model on hand-worked cases."""
+
+from __future__ import annotations
+
+import pytest
+
+from breakeven.cost import DAYS_PER_MONTH, Deployment, api_cost_per_query, breakeven_daily_volume, self_cost_per_query
+
+
+def test_api_cost_per_query_and_batch_discount():
+    price = {"input_per_1m": 0.75, "output_per_1m": 4.50, "batch_discount": 0.5}
+    # 1000 in, 100 out: 0.00075 + 0.00045 = 0.0012
+    assert api_cost_per_query(1000, 100, price) == pytest.approx(0.0012)
+    assert api_cost_per_query(1000, 100, price, batch=True) == pytest.approx(0.0006)
+
+
+def test_self_cost_per_query():
+    # $3.60/h, 1 s per query, 50% utilisation -> $0.002 per query
+    assert self_cost_per_query(1.0, 3.6, 0.5) == pytest.approx(0.002)
+    with pytest.raises(ValueError, match="utilisation"):
+        self_cost_per_query(1.0, 3.6, 0.0)
+
+
+def test_breakeven_linear_regime():
+    # No floor: V = fixed / (days * (c_api - c_self)) = 3650 / (365 * (0.011 - 0.001)) = 1000/day
+    self_hosted = Deployment(per_query=0.001, fixed=3650.0)
+    api = Deployment(per_query=0.011)
+    volume = breakeven_daily_volume(self_hosted, api, months=12)
+    assert volume == pytest.approx(1000.0)
+    assert self_hosted.tco(volume, 12) == pytest.approx(api.tco(volume, 12))
+
+
+def test_breakeven_floor_regime():
+    # Floor $100/month binds: V = (0 + 1200) / (365 * 0.01) = 328.77/day; variable at V is tiny
+    self_hosted = Deployment(per_query=1e-6, fixed=0.0, floor_monthly=100.0)
+    api = Deployment(per_query=0.01)
+    volume = breakeven_daily_volume(self_hosted, api, months=12)
+    assert volume == pytest.approx(1200 / (12 * DAYS_PER_MONTH * 0.01))
+    assert self_hosted.tco(volume, 12) == pytest.approx(api.tco(volume, 12))
+
+
+def test_breakeven_floor_exceeded_switches_to_linear():
+    # Floor $10/month, fixed $3650, c_self 0.001, c_api 0.011: floor formula gives V_a = 3770/4.015 = 939,
+    # where variable cost (939*365*0.001 = 342.7) exceeds the floor (120): linear regime, V = 1000.
+    self_hosted = Deployment(per_query=0.001, fixed=3650.0, floor_monthly=10.0)
+    api = Deployment(per_query=0.011)
+    assert breakeven_daily_volume(self_hosted, api, months=12) == pytest.approx(1000.0)
+
+
+def test_no_breakeven_when_api_is_cheaper_per_query():
+    assert breakeven_daily_volume(Deployment(0.01, 100.0), Deployment(0.005), 12) is None
+    assert breakeven_daily_volume(Deployment(0.01, 100.0), Deployment(0.01), 12) is None
+
+
+def test_api_fixed_cost_is_credited():
+    # Both sides pay engineering; only the difference must be recovered: (500 - 100) / (365 * 0.01)
+    volume = breakeven_daily_volume(Deployment(0.0, 500.0), Deployment(0.01, 100.0), 12)
+    assert volume == pytest.approx(400 / (12 * DAYS_PER_MONTH * 0.01))
+
+
+def test_tco():
+    assert Deployment(0.001, 50.0, 10.0).tco(0.0, 12) == pytest.approx(50 + 120)
+    assert Deployment(0.001, 50.0, 10.0).tco(1000.0, 12) == pytest.approx(50 + 365)
