@@ -1,0 +1,95 @@
+"""The workflow end to end on the tiny random model: train -> predict -> score -> TCO -> paper, then the DAG's
+rerun behaviour (nothing to do on a second run; one changed hyperparameter reruns only its cell)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from breakeven import REPO_ROOT
+from breakeven.jsonio import read_json
+
+pytestmark = pytest.mark.slow
+
+E2E_CONFIG = {
+    "run": "e2e",
+    "paper_dir": "paper",
+    "models": ["tiny-random-llama"],
+    "conditions": {"lora_100": {"train_size": 8}, "lora_400": {"train_size": 16}},
+    "task_overrides": {
+        "support_email": {"test_sample_size": 12, "val_sample_size": 8, "fewshot_pool": 10, "max_new_tokens": 24}
+    },
+    "inference": {"batch_size": 4},
+    "bootstrap": {"n_resamples": 200},
+}
+
+
+def snakemake(workdir: Path, *args: str, config: str = "e2e.yaml") -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "snakemake", "-s", str(REPO_ROOT / "Snakefile"), "-d", str(workdir),
+               "--configfile", str(workdir / config), "--cores", "2", "--resources", "gpu=1", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=1200)
+
+
+def planned_jobs(dry_run_output: str) -> dict[str, int]:
+    """The 'Job stats' table of a dry run as {rule: count}."""
+    stats = dry_run_output.split("Job stats:")[-1]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", stats, re.M) if m.group(1) != "total"}
+
+
+@pytest.fixture(scope="module")
+def e2e(tmp_path_factory) -> Path:
+    workdir = tmp_path_factory.mktemp("e2e")
+    (workdir / "e2e.yaml").write_text(yaml.safe_dump(E2E_CONFIG))
+    result = snakemake(workdir)
+    assert result.returncode == 0, result.stderr[-5000:]
+    return workdir
+
+
+def test_outputs_of_every_stage(e2e):
+    results = e2e / "results" / "e2e"
+    metrics = sorted((results / "metrics" / "support_email" / "tiny-random-llama").glob("*/seed0.json"))
+    assert [p.parent.name for p in metrics] == ["five_shot", "lora_100", "lora_400", "zero_shot"]
+    cell = read_json(results / "metrics/support_email/tiny-random-llama/lora_400/seed0.json")
+    assert cell["training"]["n_train"] == 16 and cell["training"]["steps"] == 4
+    assert cell["run"]["n"] == 12 and len(cell["per_example"]) == 12
+    for estimate in cell["metrics"].values():
+        assert estimate["ci_low"] <= estimate["value"] <= estimate["ci_high"]
+    assert sum(cell["error_classes"].values()) == 12
+    adapter = results / "adapters/tiny-random-llama/support_email/lora_400/seed0"
+    assert (adapter / "adapter_model.safetensors").stat().st_size > 0
+
+    costs = pd.read_csv(results / "tco" / "costs.csv")
+    assert set(costs["kind"]) == {"prompt", "lora", "api"}
+    assert (costs["per_query"] > 0).all()
+    breakeven = pd.read_csv(results / "tco" / "breakeven.csv")
+    assert len(breakeven) == 4 and (breakeven["api"] == "gpt-5.4-mini").all()
+
+    html = (e2e / "paper" / "paper.html").read_text()
+    assert "data:image/png;base64" in html and "lora_400" in html and "five_shot" in html
+    assert (e2e / "paper" / "paper.pdf").read_bytes().startswith(b"%PDF")
+    for log in ("train/support_email/tiny-random-llama/lora_400/seed0.log", "paper.log"):
+        assert (e2e / "logs" / "e2e" / log).exists()
+
+
+def test_second_run_has_nothing_to_do(e2e):
+    result = snakemake(e2e, "-n")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_changing_one_condition_reruns_only_its_cell(e2e):
+    changed = dict(E2E_CONFIG, conditions={"lora_100": {"train_size": 8, "lora": {"r": 2}}, "lora_400": {"train_size": 16}})
+    (e2e / "changed.yaml").write_text(yaml.safe_dump(changed))
+    result = snakemake(e2e, "-n", config="changed.yaml")
+    assert result.returncode == 0, result.stderr[-3000:]
+    jobs = planned_jobs(result.stdout + result.stderr)
+    assert jobs == {"train": 1, "predict_local": 1, "score": 1, "summarize": 1, "tco": 1, "figures": 1,
+                    "paper_tables": 1, "paper": 1, "all": 1}
+    assert "lora_100" in result.stdout + result.stderr
+    assert "condition=lora_400" not in result.stdout + result.stderr
