@@ -12,7 +12,7 @@ def test_default_config_validates_and_fills_defaults(default_config):
     assert project.run == "default"
     assert project.tasks["support_email"]["split"]["seed"] == 0
     assert project.models["smollm2-135m"]["lora"]["r"] == 16
-    assert project.train_sizes("support_email") == [100, 400]
+    assert project.train_sizes("support_email") == [50, 200]
 
 
 def test_cells_cover_conditions_and_seeds(default_config):
@@ -55,16 +55,16 @@ def test_task_override_is_validated_with_the_task_file_named(default_config):
 
 
 def test_condition_lora_override_keys_are_checked(default_config):
-    default_config["conditions"]["lora_100"]["lora"] = {"rank": 8}
-    with pytest.raises(ConfigError, match=r"conditions.lora_100.lora': unknown keys \['rank'\]"):
+    default_config["conditions"]["lora_50"]["lora"] = {"rank": 8}
+    with pytest.raises(ConfigError, match=r"conditions.lora_50.lora': unknown keys \['rank'\]"):
         Project(default_config)
 
 
 def test_lora_params_overlay_condition_on_model(default_config):
-    default_config["conditions"]["lora_100"]["lora"] = {"r": 8}
+    default_config["conditions"]["lora_50"]["lora"] = {"r": 8}
     project = Project(default_config)
-    assert project.lora_params("smollm2-135m", "lora_100")["r"] == 8
-    assert project.lora_params("smollm2-135m", "lora_400")["r"] == 16
+    assert project.lora_params("smollm2-135m", "lora_50")["r"] == 8
+    assert project.lora_params("smollm2-135m", "lora_200")["r"] == 16
 
 
 def test_unknown_pricing_key(default_config):
@@ -77,4 +77,4 @@ def test_train_sizes_are_capped(default_config):
     default_config["task_overrides"] = {"support_email": {"training_cap": 50}}
     project = Project(default_config)
     assert project.train_sizes("support_email") == [50]
-    assert project.train_size("support_email", "lora_400") == 50
+    assert project.train_size("support_email", "lora_200") == 50

@@ -21,7 +21,7 @@ E2E_CONFIG = {
     "run": "e2e",
     "paper_dir": "paper",
     "models": ["tiny-random-llama"],
-    "conditions": {"lora_100": {"train_size": 8}, "lora_400": {"train_size": 16}},
+    "conditions": {"lora_50": {"train_size": 8}, "lora_200": {"train_size": 16}},
     "task_overrides": {
         "support_email": {"test_sample_size": 12, "val_sample_size": 8, "fewshot_pool": 10, "max_new_tokens": 24}
     },
@@ -54,14 +54,14 @@ def e2e(tmp_path_factory) -> Path:
 def test_outputs_of_every_stage(e2e):
     results = e2e / "results" / "e2e"
     metrics = sorted((results / "metrics" / "support_email" / "tiny-random-llama").glob("*/seed0.json"))
-    assert [p.parent.name for p in metrics] == ["five_shot", "lora_100", "lora_400", "zero_shot"]
-    cell = read_json(results / "metrics/support_email/tiny-random-llama/lora_400/seed0.json")
+    assert [p.parent.name for p in metrics] == ["five_shot", "lora_50", "lora_200", "zero_shot"]
+    cell = read_json(results / "metrics/support_email/tiny-random-llama/lora_200/seed0.json")
     assert cell["training"]["n_train"] == 16 and cell["training"]["steps"] == 4
     assert cell["run"]["n"] == 12 and len(cell["per_example"]) == 12
     for estimate in cell["metrics"].values():
         assert estimate["ci_low"] <= estimate["value"] <= estimate["ci_high"]
     assert sum(cell["error_classes"].values()) == 12
-    adapter = results / "adapters/tiny-random-llama/support_email/lora_400/seed0"
+    adapter = results / "adapters/tiny-random-llama/support_email/lora_200/seed0"
     assert (adapter / "adapter_model.safetensors").stat().st_size > 0
 
     costs = pd.read_csv(results / "tco" / "costs.csv")
@@ -71,9 +71,9 @@ def test_outputs_of_every_stage(e2e):
     assert len(breakeven) == 4 and (breakeven["api"] == "gpt-5.4-mini").all()
 
     html = (e2e / "paper" / "paper.html").read_text()
-    assert "data:image/png;base64" in html and "lora_400" in html and "five_shot" in html
+    assert "data:image/png;base64" in html and "lora_200" in html and "five_shot" in html
     assert (e2e / "paper" / "paper.pdf").read_bytes().startswith(b"%PDF")
-    for log in ("train/support_email/tiny-random-llama/lora_400/seed0.log", "paper.log"):
+    for log in ("train/support_email/tiny-random-llama/lora_200/seed0.log", "paper.log"):
         assert (e2e / "logs" / "e2e" / log).exists()
 
 
@@ -84,12 +84,12 @@ def test_second_run_has_nothing_to_do(e2e):
 
 
 def test_changing_one_condition_reruns_only_its_cell(e2e):
-    changed = dict(E2E_CONFIG, conditions={"lora_100": {"train_size": 8, "lora": {"r": 2}}, "lora_400": {"train_size": 16}})
+    changed = dict(E2E_CONFIG, conditions={"lora_50": {"train_size": 8, "lora": {"r": 2}}, "lora_200": {"train_size": 16}})
     (e2e / "changed.yaml").write_text(yaml.safe_dump(changed))
     result = snakemake(e2e, "-n", config="changed.yaml")
     assert result.returncode == 0, result.stderr[-3000:]
     jobs = planned_jobs(result.stdout + result.stderr)
     assert jobs == {"train": 1, "predict_local": 1, "score": 1, "summarize": 1, "tco": 1, "figures": 1,
                     "paper_tables": 1, "paper": 1, "all": 1}
-    assert "lora_100" in result.stdout + result.stderr
-    assert "condition=lora_400" not in result.stdout + result.stderr
+    assert "lora_50" in result.stdout + result.stderr
+    assert "condition=lora_200" not in result.stdout + result.stderr

@@ -37,7 +37,8 @@ def sft_config(request: TrainRequest, work_dir: Path, device: str):
         seed=request.seed,
         data_seed=request.seed,
         use_cpu=device == "cpu",
-        bf16=device == "cuda",
+        bf16=request.bf16 if device == "cpu" else device == "cuda",
+        gradient_checkpointing=device == "cuda" if request.gradient_checkpointing is None else request.gradient_checkpointing,
         dataloader_num_workers=0,
         disable_tqdm=False,
     )

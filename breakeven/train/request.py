@@ -19,6 +19,8 @@ class TrainRequest:
         seed: training seed.
         out_dir: where the adapter is saved.
         threads: CPU threads the job may use.
+        bf16: bfloat16 autocast on CPU (CUDA always uses it).
+        gradient_checkpointing: trade compute for memory; None = only on CUDA, where memory is the limit.
     """
 
     model_dir: Path
@@ -29,3 +31,5 @@ class TrainRequest:
     seed: int
     out_dir: Path
     threads: int = 1
+    bf16: bool = False
+    gradient_checkpointing: bool | None = None
