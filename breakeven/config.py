@@ -117,6 +117,10 @@ class Project:
         if unknown_override:
             raise ConfigError(f"{source}: field 'task_overrides': tasks not in 'tasks': {sorted(unknown_override)}")
         lora_keys = set(read_yaml(schema_path("model"))["properties"]["lora"]["properties"])
+        for task in self.tasks.values():
+            bad = set(task["lora"]) - lora_keys
+            if bad:
+                raise ConfigError(f"config/tasks/{task['name']}.yaml: field 'lora': unknown keys {sorted(bad)}")
         for name, cond in self.config["conditions"].items():
             if cond["kind"] == "lora" and "train_size" not in cond:
                 raise ConfigError(f"{source}: field 'conditions.{name}.train_size' is required for kind 'lora'")
@@ -153,9 +157,10 @@ class Project:
     def train_size(self, task: str, condition: str) -> int:
         return min(self.condition(condition)["train_size"], self.tasks[task]["training_cap"])
 
-    def lora_params(self, model: str, condition: str) -> dict:
-        """LoRA hyperparameters of one cell: the model's, overlaid with the condition's."""
-        return deep_merge(self.models[model]["lora"], self.condition(condition).get("lora", {}))
+    def lora_params(self, model: str, task: str, condition: str) -> dict:
+        """LoRA hyperparameters of one cell: the model's, overlaid with the task's, then the condition's."""
+        merged = deep_merge(self.models[model]["lora"], self.tasks[task]["lora"])
+        return deep_merge(merged, self.condition(condition).get("lora", {}))
 
     def cells(self) -> list[Cell]:
         """Every (task, model, condition, seed) cell; prompt conditions run once, with the first seed."""

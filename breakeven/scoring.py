@@ -6,7 +6,6 @@ from collections import Counter
 
 import numpy as np
 
-from breakeven.stats import mean_ci
 from breakeven.tasks import Task
 
 
@@ -16,21 +15,14 @@ def score_cell(task: Task, examples: list[dict], predictions: list[dict], bootst
     missing = [e["id"] for e in examples if e["id"] not in by_id]
     if missing:
         raise ValueError(f"predictions lack {len(missing)} test examples (first: {missing[:3]})")
+    outputs = ["" if by_id[e["id"]].get("error") else by_id[e["id"]]["output"] for e in examples]
     per_example = []
-    for example in examples:
-        prediction = by_id[example["id"]]
-        if prediction.get("error"):
-            scores = task.score("", example) | {"error_class": "generation_error"}
-        else:
-            scores = task.score(prediction["output"], example)
+    for example, output, scores in zip(examples, outputs, task.score_batch(outputs, examples)):
+        if by_id[example["id"]].get("error"):
+            scores["error_class"] = "generation_error"
         per_example.append({"id": example["id"], **scores})
-    metrics = {
-        name: mean_ci([row[name] for row in per_example], bootstrap["n_resamples"], bootstrap["confidence"],
-                      bootstrap["seed"]).as_dict()
-        for name in task.metric_names
-    }
     return {
-        "metrics": metrics,
+        "metrics": task.metrics(per_example, bootstrap),
         "field_accuracy": _field_accuracy(per_example),
         "error_classes": dict(Counter(row["error_class"] for row in per_example)),
         "usage": usage(predictions),
@@ -39,7 +31,7 @@ def score_cell(task: Task, examples: list[dict], predictions: list[dict], bootst
 
 
 def _field_accuracy(per_example: list[dict]) -> dict[str, float]:
-    fields = per_example[0].get("fields") or {}
+    fields = per_example[0].get("fields") or {} if per_example else {}
     return {name: float(np.mean([row["fields"][name] for row in per_example])) for name in fields}
 
 

@@ -40,3 +40,59 @@ def mean_ci(values: np.ndarray | list[float], n_resamples: int, confidence: floa
     )
     interval = result.confidence_interval
     return Estimate(point, float(interval.low), float(interval.high), int(data.size))
+
+
+CHUNK = 1000  # resamples per vectorised block (bounds memory at CHUNK x classes^2 counts)
+
+
+def _f1_from_confusion(confusion: np.ndarray, average: str) -> np.ndarray:
+    """Per-resample F1 from confusion matrices of shape (B, K+1, K+1) (rows: gold, columns: predicted; the last
+    column holds unparseable answers, which count against recall but are not a class of their own)."""
+    tp = np.diagonal(confusion, axis1=1, axis2=2)[:, :-1].astype(float)
+    support = confusion.sum(axis=2)[:, :-1]
+    predicted = confusion.sum(axis=1)[:, :-1]
+    denominator = support + predicted
+    f1 = np.divide(2 * tp, denominator, out=np.zeros_like(tp), where=denominator > 0)
+    if average == "macro_f1":
+        # averaged over the labels present in gold or predictions of each resample, as sklearn does
+        present = denominator > 0
+        return (f1 * present).sum(axis=1) / np.maximum(present.sum(axis=1), 1)
+    if average == "weighted_f1":
+        return (f1 * support).sum(axis=1) / np.maximum(support.sum(axis=1), 1)
+    raise ValueError(f"unknown F1 average {average!r}; valid: macro_f1, weighted_f1")
+
+
+def classification_metric(golds: list[str], preds: list[str | None], metric: str) -> float:
+    """The point estimate with scikit-learn, averaged over the labels seen in gold or predictions; an
+    unparseable answer is wrong for its gold label without being a class of its own."""
+    from sklearn.metrics import f1_score
+
+    average = {"macro_f1": "macro", "weighted_f1": "weighted"}[metric]
+    seen = sorted(set(golds) | {p for p in preds if p is not None})
+    return float(f1_score(golds, [p if p is not None else "<unparseable>" for p in preds], labels=seen,
+                          average=average, zero_division=0))
+
+
+def classification_ci(golds: list[str], preds: list[str | None], labels: list[str], metric: str,
+                      n_resamples: int, confidence: float, seed: int) -> Estimate:
+    """Macro/weighted F1 with a percentile-bootstrap CI: examples are resampled and the metric recomputed,
+    vectorised through per-resample confusion matrices."""
+    classes = {label: i for i, label in enumerate(labels)}
+    extra = len(classes)  # the "unparseable" column
+    gold = np.array([classes[g] for g in golds])
+    pred = np.array([classes.get(p, extra) if p is not None else extra for p in preds])
+    size = extra + 1
+    codes = gold * size + pred
+    rng = np.random.default_rng(seed)
+    values = []
+    for start in range(0, n_resamples, CHUNK):
+        block = min(CHUNK, n_resamples - start)
+        idx = rng.integers(0, len(codes), size=(block, len(codes)))
+        offsets = np.arange(block)[:, None] * size * size
+        counts = np.bincount((codes[idx] + offsets).ravel(), minlength=block * size * size)
+        values.append(_f1_from_confusion(counts.reshape(block, size, size), metric))
+    samples = np.concatenate(values)
+    alpha = (1 - confidence) / 2
+    low, high = np.quantile(samples, [alpha, 1 - alpha])
+    point = classification_metric(golds, preds, metric)
+    return Estimate(point, float(low), float(high), len(codes))

@@ -57,7 +57,7 @@ def train_input(wildcards):
 def train_params(wildcards):
     """Only this cell's slice of the config, so editing one condition reruns only its cells."""
     return {
-        "lora": PROJECT.lora_params(wildcards.model, wildcards.lora_condition),
+        "lora": PROJECT.lora_params(wildcards.model, wildcards.task, wildcards.lora_condition),
         "max_seq_length": PROJECT.tasks[wildcards.task]["max_seq_length"],
         "task": PROJECT.tasks[wildcards.task],
     }

@@ -63,8 +63,16 @@ def test_condition_lora_override_keys_are_checked(default_config):
 def test_lora_params_overlay_condition_on_model(default_config):
     default_config["conditions"]["lora_50"]["lora"] = {"r": 8}
     project = Project(default_config)
-    assert project.lora_params("smollm2-135m", "lora_50")["r"] == 8
-    assert project.lora_params("smollm2-135m", "lora_200")["r"] == 16
+    assert project.lora_params("smollm2-135m", "support_email", "lora_50")["r"] == 8
+    assert project.lora_params("smollm2-135m", "support_email", "lora_200")["r"] == 16
+
+
+def test_task_lora_overrides_sit_between_model_and_condition(default_config):
+    default_config["task_overrides"] = {"support_email": {"lora": {"learning_rate": 1e-4, "r": 4}}}
+    default_config["conditions"]["lora_50"]["lora"] = {"r": 8}
+    project = Project(default_config)
+    assert project.lora_params("smollm2-135m", "support_email", "lora_50") | {} == {
+        **project.models["smollm2-135m"]["lora"], "learning_rate": 1e-4, "r": 8}
 
 
 def test_unknown_pricing_key(default_config):

@@ -10,11 +10,11 @@ from sklearn.model_selection import train_test_split
 
 
 def stratum(row: dict, field: str | None) -> str:
-    """The label a row is stratified on (a field of a dict target, or the target itself)."""
+    """The label a row is stratified on: ``target`` (the label itself) or a field of a dict target."""
     if field is None:
         return "all"
     target = row["target"]
-    return str(target[field] if isinstance(target, dict) else target)
+    return str(target if field == "target" else target[field])
 
 
 def stratified_order(rows: list[dict], field: str | None, seed: int) -> list[dict]:
@@ -38,11 +38,37 @@ def _split(rows: list[dict], share: float, field: str | None, seed: int) -> tupl
 
 
 def split_rows(rows: list[dict], split: dict) -> dict[str, list[dict]]:
-    """Stratified train / val / test partition by the configured shares."""
+    """Train / val / test: stratified shares of all rows (mode random), or the published splits (mode official)
+    with val carved from train when the release has none."""
+    if split["mode"] == "random":
+        return _random_split(rows, split)
+    return _official_split(rows, split)
+
+
+def _random_split(rows: list[dict], split: dict) -> dict[str, list[dict]]:
     field, seed = split.get("stratify"), split["seed"]
     total = split["train"] + split["val"] + split["test"]
     rest, test = _split(rows, split["test"] / total, field, seed)
     train, val = _split(rest, split["val"] / (split["train"] + split["val"]), field, seed)
+    return {"train": train, "val": val, "test": test}
+
+
+def _official_split(rows: list[dict], split: dict) -> dict[str, list[dict]]:
+    by_split: dict[str, list[dict]] = {}
+    for row in rows:
+        by_split.setdefault(row["meta"]["split"], []).append(row)
+
+    def take(names: list[str], role: str) -> list[dict]:
+        missing = [name for name in names if name not in by_split]
+        if missing:
+            raise ValueError(f"split.{role}_from: the raw data has no {missing} rows (it has {sorted(by_split)})")
+        return [row for name in names for row in by_split[name]]
+
+    train, test = take(split["train_from"], "train"), take(split["test_from"], "test")
+    if split.get("val_from"):
+        val = take(split["val_from"], "val")
+    else:
+        train, val = _split(train, split["val_share"], split.get("stratify"), split["seed"])
     return {"train": train, "val": val, "test": test}
 
 
@@ -59,7 +85,10 @@ def exact_leaks(train: list[dict], test: list[dict]) -> list[str]:
 def prepare_splits(rows: list[dict], task: dict, train_sizes: list[int]) -> tuple[dict[str, list[dict]], dict]:
     """All splits of a task and a manifest with counts, label proportions and leakage."""
     field, seed = task["split"].get("stratify"), task["split"]["seed"]
-    parts = split_rows(rows, task["split"])
+    try:
+        parts = split_rows(rows, task["split"])
+    except ValueError as err:
+        raise ValueError(f"task {task['name']}: {err}") from err
     train = stratified_order(parts["train"], field, seed)
     pool, train = train[: task["fewshot_pool"]], train[task["fewshot_pool"] :]
     train_full = train[: task["training_cap"]]

@@ -9,7 +9,14 @@ from breakeven import REPO_ROOT
 from breakeven.jsonio import read_yaml
 from breakeven.registry import Registry
 
-TASK_KINDS = Registry("task kind", {"extraction": "breakeven.tasks.extraction:ExtractionTask"})
+TASK_KINDS = Registry(
+    "task kind",
+    {
+        "extraction": "breakeven.tasks.extraction:ExtractionTask",
+        "classification": "breakeven.tasks.classification:ClassificationTask",
+        "multiple_choice": "breakeven.tasks.classification:MultipleChoiceTask",
+    },
+)
 
 
 class Task(Protocol):
@@ -24,7 +31,13 @@ class Task(Protocol):
         """The reference answer as the model should write it (the LoRA training target)."""
 
     def score(self, output: str, example: dict) -> dict[str, Any]:
-        """Per-example scores (each metric in ``metric_names``), the parsed answer and an error class."""
+        """Per-example scores, the parsed answer and an error class."""
+
+    def score_batch(self, outputs: list[str], examples: list[dict]) -> list[dict[str, Any]]:
+        """``score`` over a whole cell (tasks that run code score in parallel)."""
+
+    def metrics(self, per_example: list[dict], bootstrap: dict) -> dict[str, dict]:
+        """Each metric of ``metric_names`` with its bootstrap CI (value, ci_low, ci_high, n)."""
 
 
 def load_prompt(task_name: str, root: Path = REPO_ROOT) -> dict:
@@ -42,3 +55,10 @@ def load_prompt(task_name: str, root: Path = REPO_ROOT) -> dict:
 def build_task(task_cfg: dict, root: Path = REPO_ROOT) -> Task:
     """The adapter for a validated task config."""
     return TASK_KINDS.get(task_cfg["kind"])(task_cfg, load_prompt(task_cfg["name"], root))
+
+
+class ScoresEachExample:
+    """Mixin: score a cell one example at a time."""
+
+    def score_batch(self, outputs: list[str], examples: list[dict]) -> list[dict[str, Any]]:
+        return [self.score(output, example) for output, example in zip(outputs, examples)]

@@ -12,6 +12,9 @@ import json
 import re
 from typing import Any
 
+from breakeven.tasks import ScoresEachExample
+from breakeven.stats import mean_ci
+
 FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 
 
@@ -73,7 +76,7 @@ def field_score(value: Any, gold: Any, spec: dict) -> float:
     return float(normalise(value) == normalise(gold))
 
 
-class ExtractionTask:
+class ExtractionTask(ScoresEachExample):
     """JSON extraction scored field by field."""
 
     metric_names = ("field_f1", "strict_all_correct", "valid_json")
@@ -114,6 +117,10 @@ class ExtractionTask:
         else:
             error = "partially_correct"
         return self._result(fields, valid=True, parsed=parsed, error=error)
+
+    def metrics(self, per_example: list[dict], bootstrap: dict) -> dict[str, dict]:
+        """Every metric is a mean of per-example scores, with its bootstrap CI."""
+        return {name: mean_ci([row[name] for row in per_example], **bootstrap).as_dict() for name in self.metric_names}
 
     def _result(self, fields: dict[str, float], valid: bool, parsed: dict | None, error: str) -> dict[str, Any]:
         return {
