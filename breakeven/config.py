@@ -19,6 +19,12 @@ from breakeven import REPO_ROOT
 from breakeven.jsonio import read_yaml
 
 
+ADAPTER_KEYS = ("name", "kind", "primary_metric", "fields", "labels", "n_options")
+"""The task keys a task adapter reads (prompting, parsing, scoring): what train/predict/score receive."""
+PREPARE_KEYS = ("name", "split", "fewshot_pool", "test_sample_size", "val_sample_size", "training_cap")
+"""The task keys that shape the prepared splits."""
+
+
 class ConfigError(ValueError):
     """A config file or value is invalid; the message names the file and the field."""
 
@@ -148,6 +154,13 @@ class Project:
 
     def condition(self, name: str) -> dict:
         return self.config["conditions"][name]
+
+    def adapter_config(self, task: str) -> dict:
+        """The slice of a task's config its adapter needs (so unrelated edits rerun nothing downstream)."""
+        return {key: self.tasks[task][key] for key in ADAPTER_KEYS if key in self.tasks[task]}
+
+    def prepare_config(self, task: str) -> dict:
+        return {key: self.tasks[task][key] for key in PREPARE_KEYS}
 
     def train_sizes(self, task: str) -> list[int]:
         """Distinct effective LoRA train sizes of a task (each capped by its training_cap)."""

@@ -68,7 +68,7 @@ def run_local_predictions(
     generator = GENERATORS.get(inference["backend"])(model_dir, adapter_dir)
     start = time.perf_counter()
     generations = generator.generate(
-        [task.messages(row, shots) for row in test], task_cfg["max_new_tokens"], inference["batch_size"]
+        [task.messages(row, shots) for row in test], cell["max_new_tokens"], inference["batch_size"]
     )
     wall = time.perf_counter() - start
     write_jsonl(

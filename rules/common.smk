@@ -45,10 +45,15 @@ def final_outputs():
     return [f"{config['paper_dir']}/paper.html", f"{config['paper_dir']}/paper.pdf"]
 
 
+def prompt_file(wildcards):
+    return str(PROJECT.root / "prompts" / f"{wildcards.task}.yaml")
+
+
 def train_input(wildcards):
     n = PROJECT.train_size(wildcards.task, wildcards.lora_condition)
     return {
         "model": f"resources/models/{wildcards.model}",
+        "prompt": prompt_file(wildcards),
         "train": f"{RESULTS}/prepared/{wildcards.task}/train_{n}.jsonl",
         "val": f"{RESULTS}/prepared/{wildcards.task}/val.jsonl",
     }
@@ -59,7 +64,7 @@ def train_params(wildcards):
     return {
         "lora": PROJECT.lora_params(wildcards.model, wildcards.task, wildcards.lora_condition),
         "max_seq_length": PROJECT.tasks[wildcards.task]["max_seq_length"],
-        "task": PROJECT.tasks[wildcards.task],
+        "task": PROJECT.adapter_config(wildcards.task),
     }
 
 
@@ -70,6 +75,7 @@ def adapter_dir(wildcards):
 def predict_input(wildcards):
     files = {
         "model": f"resources/models/{wildcards.model}",
+        "prompt": prompt_file(wildcards),
         "test": f"{RESULTS}/prepared/{wildcards.task}/test.jsonl",
         "fewshot": f"{RESULTS}/prepared/{wildcards.task}/fewshot.jsonl",
     }
@@ -79,9 +85,9 @@ def predict_input(wildcards):
 
 
 def predict_params(wildcards):
-    task = PROJECT.tasks[wildcards.task]
     return {
-        "task": task,
+        "task": PROJECT.adapter_config(wildcards.task),
+        "max_new_tokens": PROJECT.tasks[wildcards.task]["max_new_tokens"],
         "shots": PROJECT.condition(wildcards.condition).get("shots", 0),
         "inference": config["inference"],
     }
@@ -92,6 +98,7 @@ def score_input(wildcards):
     files = {
         "predictions": f"{prefix}.jsonl",
         "run": f"{prefix}.run.json",
+        "prompt": prompt_file(wildcards),
         "test": f"{RESULTS}/prepared/{wildcards.task}/test.jsonl",
     }
     if PROJECT.condition(wildcards.condition)["kind"] == "lora":
@@ -101,7 +108,7 @@ def score_input(wildcards):
 
 def score_params(wildcards):
     return {
-        "task": PROJECT.tasks[wildcards.task],
+        "task": PROJECT.adapter_config(wildcards.task),
         "kind": PROJECT.condition(wildcards.condition)["kind"],
         "bootstrap": config["bootstrap"],
     }

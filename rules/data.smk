@@ -21,7 +21,7 @@ rule prepare:
         fewshot=f"{RESULTS}/prepared/{{task}}/fewshot.jsonl",
         manifest=f"{RESULTS}/prepared/{{task}}/manifest.json",
     params:
-        task=lambda wildcards: {k: v for k, v in PROJECT.tasks[wildcards.task].items() if k != "fields"},
+        task=lambda wildcards: PROJECT.prepare_config(wildcards.task),
         train_sizes=lambda wildcards: PROJECT.train_sizes(wildcards.task),
     log:
         f"{LOGS}/prepare/{{task}}.log",
