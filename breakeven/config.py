@@ -7,6 +7,7 @@ Every file is checked against its JSON schema in ``config/schemas/`` with ``snak
 from __future__ import annotations
 
 import copy
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,9 +20,11 @@ from breakeven import REPO_ROOT
 from breakeven.jsonio import read_yaml
 
 
+MIRROR_ENV = "BREAKEVEN_DATA_MIRROR"
+"""Environment variable naming the local dataset mirror when the config's data_mirror is unset."""
 ADAPTER_KEYS = ("name", "kind", "primary_metric", "fields", "labels", "n_options")
 """The task keys a task adapter reads (prompting, parsing, scoring): what train/predict/score receive."""
-PREPARE_KEYS = ("name", "split", "fewshot_pool", "test_sample_size", "val_sample_size", "training_cap")
+PREPARE_KEYS = ("name", "split", "fewshot_pool", "test_sample_size", "val_sample_size", "training_cap", "labels")
 """The task keys that shape the prepared splits."""
 
 
@@ -159,8 +162,14 @@ class Project:
         """The slice of a task's config its adapter needs (so unrelated edits rerun nothing downstream)."""
         return {key: self.tasks[task][key] for key in ADAPTER_KEYS if key in self.tasks[task]}
 
+    def mirror_for(self, task: str) -> str | None:
+        """The local mirror folder a dataset task reads instead of the hub (None: hub, or not a dataset)."""
+        if self.tasks[task]["source"]["kind"] != "dataset":
+            return None
+        return self.config["data_mirror"] or os.environ.get(MIRROR_ENV)
+
     def prepare_config(self, task: str) -> dict:
-        return {key: self.tasks[task][key] for key in PREPARE_KEYS}
+        return {key: self.tasks[task][key] for key in PREPARE_KEYS if key in self.tasks[task]}
 
     def train_sizes(self, task: str) -> list[int]:
         """Distinct effective LoRA train sizes of a task (each capped by its training_cap)."""

@@ -18,6 +18,13 @@ from breakeven.train.request import TrainRequest
 TRAIN_INFO = "train_info.json"
 
 
+def adapter_config(task_cfg: dict, manifest_path: Path) -> dict:
+    """The adapter's config, with the label set from the prepared data when the task file lists none."""
+    if task_cfg["kind"] == "classification" and not task_cfg.get("labels"):
+        return {**task_cfg, "labels": read_json(manifest_path)["labels"]}
+    return task_cfg
+
+
 def conversations(task_cfg: dict, rows: list[dict]) -> list[dict]:
     """Training conversations: the zero-shot prompt followed by the reference answer."""
     task = build_task(task_cfg, REPO_ROOT)
@@ -28,13 +35,22 @@ def conversations(task_cfg: dict, rows: list[dict]) -> list[dict]:
 
 
 def run_training(
-    backend: str, cell: dict, model_dir: Path, train_path: Path, val_path: Path, seed: int, out_dir: Path, threads: int
+    backend: str,
+    cell: dict,
+    model_dir: Path,
+    train_path: Path,
+    val_path: Path,
+    manifest_path: Path,
+    seed: int,
+    out_dir: Path,
+    threads: int,
 ) -> dict:
     """Train one LoRA cell into ``out_dir`` and write its provenance as ``train_info.json``."""
+    task_cfg = adapter_config(cell["task"], manifest_path)
     request = TrainRequest(
         model_dir=model_dir,
-        train=conversations(cell["task"], read_jsonl(train_path)),
-        val=conversations(cell["task"], read_jsonl(val_path)),
+        train=conversations(task_cfg, read_jsonl(train_path)),
+        val=conversations(task_cfg, read_jsonl(val_path)),
         lora=cell["lora"],
         max_seq_length=cell["max_seq_length"],
         seed=seed,
@@ -54,12 +70,13 @@ def run_local_predictions(
     adapter_dir: Path | None,
     test_path: Path,
     fewshot_path: Path,
+    manifest_path: Path,
     out_predictions: Path,
     out_run: Path,
     threads: int,
 ) -> None:
     """Answer every test example of a cell; write one JSONL row per example and the run's timing."""
-    task_cfg, inference = cell["task"], cell["inference"]
+    task_cfg, inference = adapter_config(cell["task"], manifest_path), cell["inference"]
     task = build_task(task_cfg, REPO_ROOT)
     test = read_jsonl(test_path)
     shots = read_jsonl(fewshot_path)[: cell["shots"]]
@@ -105,11 +122,12 @@ def run_scoring(
     predictions_path: Path,
     run_path: Path,
     test_path: Path,
+    manifest_path: Path,
     adapter_dir: Path | None,
     out: Path,
 ) -> None:
     """Score a cell and write its metrics file (everything later stages need about the cell)."""
-    task_cfg = cell["task"]
+    task_cfg = adapter_config(cell["task"], manifest_path)
     scored = score_cell(build_task(task_cfg, REPO_ROOT), read_jsonl(test_path), read_jsonl(predictions_path),
                         cell["bootstrap"])
     write_json(

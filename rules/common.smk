@@ -56,6 +56,7 @@ def train_input(wildcards):
         "prompt": prompt_file(wildcards),
         "train": f"{RESULTS}/prepared/{wildcards.task}/train_{n}.jsonl",
         "val": f"{RESULTS}/prepared/{wildcards.task}/val.jsonl",
+        "manifest": f"{RESULTS}/prepared/{wildcards.task}/manifest.json",
     }
 
 
@@ -78,6 +79,7 @@ def predict_input(wildcards):
         "prompt": prompt_file(wildcards),
         "test": f"{RESULTS}/prepared/{wildcards.task}/test.jsonl",
         "fewshot": f"{RESULTS}/prepared/{wildcards.task}/fewshot.jsonl",
+        "manifest": f"{RESULTS}/prepared/{wildcards.task}/manifest.json",
     }
     if PROJECT.condition(wildcards.condition)["kind"] == "lora":
         files["adapter"] = adapter_dir(wildcards)
@@ -100,6 +102,7 @@ def score_input(wildcards):
         "run": f"{prefix}.run.json",
         "prompt": prompt_file(wildcards),
         "test": f"{RESULTS}/prepared/{wildcards.task}/test.jsonl",
+        "manifest": f"{RESULTS}/prepared/{wildcards.task}/manifest.json",
     }
     if PROJECT.condition(wildcards.condition)["kind"] == "lora":
         files["adapter"] = adapter_dir(wildcards)

@@ -3,6 +3,7 @@ rule make_raw:
         "resources/raw/{task}/rows.jsonl",
     params:
         source=lambda wildcards: PROJECT.tasks[wildcards.task]["source"],
+        mirror=lambda wildcards: PROJECT.mirror_for(wildcards.task),
     log:
         "logs/make_raw/{task}.log",
     conda:

@@ -18,7 +18,7 @@ def prepared():
 
     project = Project(read_yaml(REPO_ROOT / "config" / "config.yaml"))
     task = project.tasks["support_email"]
-    rows = load_raw(task)
+    rows = load_raw(task["source"])
     return rows, task, *prepare_splits(rows, task, [50, 200])
 
 

@@ -82,9 +82,23 @@ def exact_leaks(train: list[dict], test: list[dict]) -> list[str]:
     return [row["id"] for row in test if normalise_text(row["input"]) in seen]
 
 
+def label_set(rows: list[dict], task: dict) -> list[str] | None:
+    """The task's labels (configured, or every label in the data); None when targets are not labels."""
+    found = sorted({row["target"] for row in rows if isinstance(row["target"], str)})
+    if not found:
+        return None
+    if task.get("labels"):
+        unknown = sorted(set(found) - set(task["labels"]))
+        if unknown:
+            raise ValueError(f"task {task['name']}: labels {unknown[:5]} occur in the data but not in field 'labels'")
+        return list(task["labels"])
+    return found
+
+
 def prepare_splits(rows: list[dict], task: dict, train_sizes: list[int]) -> tuple[dict[str, list[dict]], dict]:
-    """All splits of a task and a manifest with counts, label proportions and leakage."""
+    """All splits of a task and a manifest with counts, label proportions, labels and leakage."""
     field, seed = task["split"].get("stratify"), task["split"]["seed"]
+    labels = label_set(rows, task)
     try:
         parts = split_rows(rows, task["split"])
     except ValueError as err:
@@ -102,7 +116,7 @@ def prepare_splits(rows: list[dict], task: dict, train_sizes: list[int]) -> tupl
         "fewshot": pool,
         **{f"train_{n}": train_full[:n] for n in train_sizes},
     }
-    return splits, manifest(rows, splits, field)
+    return splits, manifest(rows, splits, field) | {"labels": labels}
 
 
 def manifest(rows: list[dict], splits: dict[str, list[dict]], field: str | None) -> dict:

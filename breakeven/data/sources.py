@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from breakeven.registry import Registry
 
-SOURCES = Registry("data source", {"synthetic": "breakeven.data.sources:load_synthetic"})
+SOURCES = Registry(
+    "data source",
+    {"synthetic": "breakeven.data.sources:load_synthetic", "dataset": "breakeven.data.sources:load_dataset_rows"},
+)
 
 GENERATORS = Registry("synthetic generator", {"support_emails": "breakeven.synth.support_emails:generate_emails"})
 
 
-def load_synthetic(source: dict) -> list[dict]:
-    """Generate a synthetic dataset deterministically from ``source`` (generator, n, seed)."""
+def load_synthetic(source: dict, mirror: str | None = None) -> list[dict]:
+    """Generate a synthetic dataset deterministically from ``source`` (generator, n, seed); no mirror applies."""
     generate: Callable[[int, int], list[dict]] = GENERATORS.get(source["generator"])
     return [
         {"id": row["id"], "input": row["email"], "target": row["label"], "meta": {"situation": row["situation"]}}
@@ -20,6 +24,19 @@ def load_synthetic(source: dict) -> list[dict]:
     ]
 
 
-def load_raw(task: dict) -> list[dict]:
-    """Rows of a task's raw data, from the source its config names."""
-    return SOURCES.get(task["source"]["kind"])(task["source"])
+def load_dataset_rows(source: dict, mirror: str | None = None) -> list[dict]:
+    """A published dataset: from the local mirror folder when one is configured, else from the hub at the
+    pinned revision."""
+    options = source.get("options", {})
+    if mirror:
+        from breakeven.data.mirror import read_mirror
+
+        return read_mirror(source["dataset"], Path(mirror), **options)
+    from breakeven.data.hub import read_hub
+
+    return read_hub(source["dataset"], source.get("revision"), **options)
+
+
+def load_raw(source: dict, mirror: str | None = None) -> list[dict]:
+    """Rows of a task's raw data, from the source its config names (``mirror``: local copy of releases)."""
+    return SOURCES.get(source["kind"])(source, mirror)

@@ -14,6 +14,7 @@ run_local_predictions(
     adapter_dir=Path(adapter) if adapter else None,
     test_path=Path(snakemake.input.test),
     fewshot_path=Path(snakemake.input.fewshot),
+    manifest_path=Path(snakemake.input.manifest),
     out_predictions=Path(snakemake.output.predictions),
     out_run=Path(snakemake.output.run),
     threads=snakemake.threads,

@@ -13,6 +13,7 @@ run_scoring(
     predictions_path=Path(snakemake.input.predictions),
     run_path=Path(snakemake.input.run),
     test_path=Path(snakemake.input.test),
+    manifest_path=Path(snakemake.input.manifest),
     adapter_dir=Path(adapter) if adapter else None,
     out=Path(snakemake.output[0]),
 )

@@ -13,6 +13,7 @@ run_training(
     model_dir=Path(snakemake.input.model),
     train_path=Path(snakemake.input.train),
     val_path=Path(snakemake.input.val),
+    manifest_path=Path(snakemake.input.manifest),
     seed=int(snakemake.wildcards.seed),
     out_dir=Path(snakemake.output[0]),
     threads=snakemake.threads,
