@@ -15,6 +15,7 @@ TASK_KINDS = Registry(
         "extraction": "breakeven.tasks.extraction:ExtractionTask",
         "classification": "breakeven.tasks.classification:ClassificationTask",
         "multiple_choice": "breakeven.tasks.classification:MultipleChoiceTask",
+        "code": "breakeven.tasks.codegen:CodeTask",
     },
 )
 

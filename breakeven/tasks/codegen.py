@@ -1,0 +1,71 @@
+"""Program synthesis (MBPP): the model writes a Python function; it passes when every assert of the task
+runs without error inside the sandbox (breakeven.sandbox: separate process, time/memory limits, no network,
+a throw-away directory). pass@1 with greedy decoding."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from breakeven.stats import mean_ci
+
+FENCE = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)(?:```|$)", re.DOTALL)
+
+
+def extract_code(output: str) -> str:
+    """The first fenced code block, else the whole answer."""
+    match = FENCE.search(output)
+    return (match.group(1) if match else output).strip()
+
+
+class CodeTask:
+    """Write a function that passes the task's asserts."""
+
+    metric_names = ("pass_at_1",)
+
+    def __init__(self, cfg: dict, prompt: dict) -> None:
+        self.cfg = cfg
+        self.prompt = prompt
+        self.execution = cfg.get("execution", {})
+
+    def format_input(self, example: dict) -> str:
+        tests = "\n".join(example["input"]["test_list"])
+        return f"{example['input']['text']}\nYour code should pass these tests:\n{tests}"
+
+    def _user(self, example: dict) -> str:
+        return self.prompt["user"].replace("{input}", self.format_input(example))
+
+    def target_text(self, example: dict) -> str:
+        return f"```python\n{example['target'].strip()}\n```"
+
+    def messages(self, example: dict, shots: list[dict]) -> list[dict[str, str]]:
+        turns = [{"role": "system", "content": self.prompt["system"]}]
+        for shot in shots:
+            turns += [{"role": "user", "content": self._user(shot)},
+                      {"role": "assistant", "content": self.target_text(shot)}]
+        return [*turns, {"role": "user", "content": self._user(example)}]
+
+    def score_batch(self, outputs: list[str], examples: list[dict]) -> list[dict[str, Any]]:
+        from breakeven.sandbox import Limits, run_many
+
+        codes = [extract_code(output or "") for output in outputs]
+        limits = Limits(timeout_s=self.execution.get("timeout_s", 10.0), memory_mb=self.execution.get("memory_mb", 512))
+        jobs = [(code, ex["input"]["test_list"], ex["input"].get("test_setup_code", "")) for code, ex in
+                zip(codes, examples)]
+        runnable = [i for i, code in enumerate(codes) if code]
+        outcomes = dict(zip(runnable, run_many([jobs[i] for i in runnable], limits,
+                                               workers=self.execution.get("workers", 2))))
+        results = []
+        for i, code in enumerate(codes):
+            outcome = outcomes.get(i)
+            passed = bool(outcome and outcome.passed)
+            results.append({
+                "pass_at_1": float(passed),
+                "parsed": code,
+                "error_class": "empty" if not code else outcome.status,
+                "detail": outcome.detail if outcome else "",
+            })
+        return results
+
+    def metrics(self, per_example: list[dict], bootstrap: dict) -> dict[str, dict]:
+        return {"pass_at_1": mean_ci([row["pass_at_1"] for row in per_example], **bootstrap).as_dict()}
