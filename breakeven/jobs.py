@@ -8,10 +8,12 @@ import time
 from pathlib import Path
 
 from breakeven import REPO_ROOT
+from breakeven.data.documents import attach_documents
 from breakeven.infer import GENERATORS
 from breakeven.jsonio import read_json, read_jsonl, write_json, write_jsonl
 from breakeven.scoring import score_cell
-from breakeven.tasks import build_task
+from breakeven.infer.base import Generation
+from breakeven.tasks import Task, build_task
 from breakeven.train import TRAINERS
 from breakeven.train.request import TrainRequest
 
@@ -34,6 +36,20 @@ def conversations(task_cfg: dict, rows: list[dict]) -> list[dict]:
     ]
 
 
+def prediction_row(task: Task, example_id: str, answers: list[Generation]) -> dict:
+    """One example's answer; multi-request tasks combine theirs (tokens add up, latency is the slowest)."""
+    row = {
+        "id": example_id,
+        "output": task.combine([a.text for a in answers]),
+        "latency_s": max(a.latency_s for a in answers),
+        "input_tokens": sum(a.input_tokens for a in answers),
+        "output_tokens": sum(a.output_tokens for a in answers),
+    }
+    if len(answers) > 1:
+        row["request_outputs"] = [a.text for a in answers]
+    return row
+
+
 def run_training(
     backend: str,
     cell: dict,
@@ -41,6 +57,7 @@ def run_training(
     train_path: Path,
     val_path: Path,
     manifest_path: Path,
+    documents_path: Path,
     seed: int,
     out_dir: Path,
     threads: int,
@@ -49,8 +66,8 @@ def run_training(
     task_cfg = adapter_config(cell["task"], manifest_path)
     request = TrainRequest(
         model_dir=model_dir,
-        train=conversations(task_cfg, read_jsonl(train_path)),
-        val=conversations(task_cfg, read_jsonl(val_path)),
+        train=conversations(task_cfg, attach_documents(read_jsonl(train_path), documents_path)),
+        val=conversations(task_cfg, attach_documents(read_jsonl(val_path), documents_path)),
         lora=cell["lora"],
         max_seq_length=cell["max_seq_length"],
         seed=seed,
@@ -71,6 +88,7 @@ def run_local_predictions(
     test_path: Path,
     fewshot_path: Path,
     manifest_path: Path,
+    documents_path: Path,
     out_predictions: Path,
     out_run: Path,
     threads: int,
@@ -78,29 +96,22 @@ def run_local_predictions(
     """Answer every test example of a cell; write one JSONL row per example and the run's timing."""
     task_cfg, inference = adapter_config(cell["task"], manifest_path), cell["inference"]
     task = build_task(task_cfg, REPO_ROOT)
-    test = read_jsonl(test_path)
-    shots = read_jsonl(fewshot_path)[: cell["shots"]]
+    test = attach_documents(read_jsonl(test_path), documents_path)
+    shots = attach_documents(read_jsonl(fewshot_path)[: cell["shots"]], documents_path)
     if len(shots) < cell["shots"]:
         raise ValueError(f"{fewshot_path}: {cell['shots']} shots asked, the pool holds {len(shots)}")
     generator = GENERATORS.get(inference["backend"])(model_dir, adapter_dir)
+    requests = [task.requests(row, shots) for row in test]
     start = time.perf_counter()
-    generations = generator.generate(
-        [task.messages(row, shots) for row in test], cell["max_new_tokens"], inference["batch_size"]
-    )
+    flat = generator.generate([c for group in requests for c in group], cell["max_new_tokens"],
+                              inference["batch_size"])
     wall = time.perf_counter() - start
-    write_jsonl(
-        out_predictions,
-        [
-            {
-                "id": row["id"],
-                "output": g.text,
-                "latency_s": g.latency_s,
-                "input_tokens": g.input_tokens,
-                "output_tokens": g.output_tokens,
-            }
-            for row, g in zip(test, generations)
-        ],
-    )
+    rows, position = [], 0
+    for row, group in zip(test, requests):
+        answers = flat[position : position + len(group)]
+        position += len(group)
+        rows.append(prediction_row(task, row["id"], answers))
+    write_jsonl(out_predictions, rows)
     write_json(
         out_run,
         {

@@ -96,3 +96,27 @@ def classification_ci(golds: list[str], preds: list[str | None], labels: list[st
     low, high = np.quantile(samples, [alpha, 1 - alpha])
     point = classification_metric(golds, preds, metric)
     return Estimate(point, float(low), float(high), len(codes))
+
+
+def binary_detection_ci(truth: np.ndarray, predicted: np.ndarray, metric: str, n_resamples: int, confidence: float,
+                        seed: int) -> Estimate:
+    """Precision, recall or F1 of a yes/no decision with a percentile-bootstrap CI (recomputed per resample)."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    truth, predicted = np.asarray(truth, dtype=bool), np.asarray(predicted, dtype=bool)
+    index = {"precision": 0, "recall": 1, "f1": 2}[metric]
+    point = precision_recall_fscore_support(truth, predicted, average="binary", zero_division=0)[index]
+    rng = np.random.default_rng(seed)
+    samples = []
+    for start in range(0, n_resamples, CHUNK):
+        idx = rng.integers(0, truth.size, size=(min(CHUNK, n_resamples - start), truth.size))
+        t, p = truth[idx], predicted[idx]
+        tp, fp, fn = (t & p).sum(1), (~t & p).sum(1), (t & ~p).sum(1)
+        precision = np.divide(tp, tp + fp, out=np.zeros(len(tp)), where=(tp + fp) > 0)
+        recall = np.divide(tp, tp + fn, out=np.zeros(len(tp)), where=(tp + fn) > 0)
+        f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros(len(tp)),
+                       where=(precision + recall) > 0)
+        samples.append((precision, recall, f1)[index])
+    alpha = (1 - confidence) / 2
+    low, high = np.quantile(np.concatenate(samples), [alpha, 1 - alpha])
+    return Estimate(float(point), float(low), float(high), int(truth.size))

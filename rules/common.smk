@@ -57,6 +57,7 @@ def train_input(wildcards):
         "train": f"{RESULTS}/prepared/{wildcards.task}/train_{n}.jsonl",
         "val": f"{RESULTS}/prepared/{wildcards.task}/val.jsonl",
         "manifest": f"{RESULTS}/prepared/{wildcards.task}/manifest.json",
+        "documents": f"resources/raw/{wildcards.task}/documents.json",
     }
 
 
@@ -80,6 +81,7 @@ def predict_input(wildcards):
         "test": f"{RESULTS}/prepared/{wildcards.task}/test.jsonl",
         "fewshot": f"{RESULTS}/prepared/{wildcards.task}/fewshot.jsonl",
         "manifest": f"{RESULTS}/prepared/{wildcards.task}/manifest.json",
+        "documents": f"resources/raw/{wildcards.task}/documents.json",
     }
     if PROJECT.condition(wildcards.condition)["kind"] == "lora":
         files["adapter"] = adapter_dir(wildcards)

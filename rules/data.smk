@@ -1,6 +1,7 @@
 rule make_raw:
     output:
-        "resources/raw/{task}/rows.jsonl",
+        rows="resources/raw/{task}/rows.jsonl",
+        documents="resources/raw/{task}/documents.json",
     params:
         source=lambda wildcards: PROJECT.tasks[wildcards.task]["source"],
         mirror=lambda wildcards: PROJECT.mirror_for(wildcards.task),
@@ -14,7 +15,7 @@ rule make_raw:
 
 rule prepare:
     input:
-        rules.make_raw.output,
+        rules.make_raw.output.rows,
     output:
         train_full=f"{RESULTS}/prepared/{{task}}/train_full.jsonl",
         val=f"{RESULTS}/prepared/{{task}}/val.jsonl",

@@ -88,3 +88,26 @@ def test_classification_ci_matches_scipy_bootstrap_of_the_metric():
     assert estimate.low == pytest.approx(reference.low, abs=0.015)
     assert estimate.high == pytest.approx(reference.high, abs=0.015)
     assert estimate.low < estimate.value < estimate.high
+
+
+@pytest.mark.parametrize("metric", ["precision", "recall", "f1"])
+def test_binary_detection_ci_point_and_interval(metric):
+    from sklearn.metrics import precision_recall_fscore_support
+
+    from breakeven.stats import binary_detection_ci
+
+    rng = np.random.default_rng(3)
+    truth = rng.random(500) < 0.5
+    predicted = np.where(rng.random(500) < 0.8, truth, ~truth)
+    estimate = binary_detection_ci(truth, predicted, metric, n_resamples=3000, confidence=0.95, seed=1)
+    expected = dict(zip(["precision", "recall", "f1"],
+                        precision_recall_fscore_support(truth, predicted, average="binary")[:3]))[metric]
+    assert estimate.value == pytest.approx(expected)
+    reference = stats.bootstrap(
+        (truth, predicted),
+        lambda t, p: precision_recall_fscore_support(t, p, average="binary", zero_division=0)[
+            ["precision", "recall", "f1"].index(metric)],
+        paired=True, vectorized=False, n_resamples=1000, method="percentile", rng=np.random.default_rng(0),
+    ).confidence_interval
+    assert estimate.low == pytest.approx(reference.low, abs=0.015)
+    assert estimate.high == pytest.approx(reference.high, abs=0.015)

@@ -6,7 +6,7 @@ import re
 from collections import Counter
 
 import numpy as np
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import GroupShuffleSplit, train_test_split
 
 
 def stratum(row: dict, field: str | None) -> str:
@@ -32,7 +32,14 @@ def stratified_order(rows: list[dict], field: str | None, seed: int) -> list[dic
     return [row for _, row in keyed]
 
 
-def _split(rows: list[dict], share: float, field: str | None, seed: int) -> tuple[list[dict], list[dict]]:
+def _split(rows: list[dict], share: float, field: str | None, seed: int,
+           group: str | None = None) -> tuple[list[dict], list[dict]]:
+    """Stratified split; with ``group`` (an input field), whole groups go to one side (no shared documents)."""
+    if group:
+        groups = [row["input"][group] for row in rows]
+        train_idx, test_idx = next(GroupShuffleSplit(n_splits=1, test_size=share, random_state=seed).split(rows,
+                                                                                                        groups=groups))
+        return [rows[i] for i in train_idx], [rows[i] for i in test_idx]
     labels = [stratum(row, field) for row in rows] if field else None
     return train_test_split(rows, test_size=share, stratify=labels, random_state=seed)
 
@@ -46,10 +53,10 @@ def split_rows(rows: list[dict], split: dict) -> dict[str, list[dict]]:
 
 
 def _random_split(rows: list[dict], split: dict) -> dict[str, list[dict]]:
-    field, seed = split.get("stratify"), split["seed"]
+    field, seed, group = split.get("stratify"), split["seed"], split.get("group")
     total = split["train"] + split["val"] + split["test"]
-    rest, test = _split(rows, split["test"] / total, field, seed)
-    train, val = _split(rest, split["val"] / (split["train"] + split["val"]), field, seed)
+    rest, test = _split(rows, split["test"] / total, field, seed, group)
+    train, val = _split(rest, split["val"] / (split["train"] + split["val"]), field, seed, group)
     return {"train": train, "val": val, "test": test}
 
 

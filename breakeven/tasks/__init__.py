@@ -16,6 +16,7 @@ TASK_KINDS = Registry(
         "classification": "breakeven.tasks.classification:ClassificationTask",
         "multiple_choice": "breakeven.tasks.classification:MultipleChoiceTask",
         "code": "breakeven.tasks.codegen:CodeTask",
+        "span_qa": "breakeven.tasks.span_qa:SpanQATask",
     },
 )
 
@@ -31,8 +32,11 @@ class Task(Protocol):
     def target_text(self, example: dict) -> str:
         """The reference answer as the model should write it (the LoRA training target)."""
 
-    def score(self, output: str, example: dict) -> dict[str, Any]:
-        """Per-example scores, the parsed answer and an error class."""
+    def requests(self, example: dict, shots: list[dict]) -> list[list[dict[str, str]]]:
+        """The conversations one example needs (usually one)."""
+
+    def combine(self, outputs: list[str]) -> str:
+        """One answer from the answers to an example's requests."""
 
     def score_batch(self, outputs: list[str], examples: list[dict]) -> list[dict[str, Any]]:
         """``score`` over a whole cell (tasks that run code score in parallel)."""
@@ -58,8 +62,16 @@ def build_task(task_cfg: dict, root: Path = REPO_ROOT) -> Task:
     return TASK_KINDS.get(task_cfg["kind"])(task_cfg, load_prompt(task_cfg["name"], root))
 
 
-class ScoresEachExample:
-    """Mixin: score a cell one example at a time."""
+class BaseTask:
+    """Defaults shared by the adapters: one request per example, scored one example at a time."""
+
+    def requests(self, example: dict, shots: list[dict]) -> list[list[dict[str, str]]]:
+        """The conversations one example needs (several when a long document is read in windows)."""
+        return [self.messages(example, shots)]
+
+    def combine(self, outputs: list[str]) -> str:
+        """One answer from the answers to an example's requests."""
+        return outputs[0]
 
     def score_batch(self, outputs: list[str], examples: list[dict]) -> list[dict[str, Any]]:
         return [self.score(output, example) for output, example in zip(outputs, examples)]

@@ -11,7 +11,7 @@ import difflib
 import re
 from typing import Any
 
-from breakeven.tasks import ScoresEachExample
+from breakeven.tasks import BaseTask
 from breakeven.stats import classification_ci, mean_ci
 
 CLOSE_MATCH_CUTOFF = 0.8
@@ -47,7 +47,7 @@ class LabelParser:
         return None, "unparseable"
 
 
-class ClassificationTask(ScoresEachExample):
+class ClassificationTask(BaseTask):
     """Pick one label of a fixed set; metric = accuracy | macro_f1 | weighted_f1."""
 
     def __init__(self, cfg: dict, prompt: dict) -> None:

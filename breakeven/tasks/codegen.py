@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from breakeven.stats import mean_ci
+from breakeven.tasks import BaseTask
 
 FENCE = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)(?:```|$)", re.DOTALL)
 
@@ -18,7 +19,7 @@ def extract_code(output: str) -> str:
     return (match.group(1) if match else output).strip()
 
 
-class CodeTask:
+class CodeTask(BaseTask):
     """Write a function that passes the task's asserts."""
 
     metric_names = ("pass_at_1",)

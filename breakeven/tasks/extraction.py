@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any
 
-from breakeven.tasks import ScoresEachExample
+from breakeven.tasks import BaseTask
 from breakeven.stats import mean_ci
 
 FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
@@ -76,7 +76,7 @@ def field_score(value: Any, gold: Any, spec: dict) -> float:
     return float(normalise(value) == normalise(gold))
 
 
-class ExtractionTask(ScoresEachExample):
+class ExtractionTask(BaseTask):
     """JSON extraction scored field by field."""
 
     metric_names = ("field_f1", "strict_all_correct", "valid_json")

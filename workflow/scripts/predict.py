@@ -15,6 +15,7 @@ run_local_predictions(
     test_path=Path(snakemake.input.test),
     fewshot_path=Path(snakemake.input.fewshot),
     manifest_path=Path(snakemake.input.manifest),
+    documents_path=Path(snakemake.input.documents),
     out_predictions=Path(snakemake.output.predictions),
     out_run=Path(snakemake.output.run),
     threads=snakemake.threads,

@@ -14,6 +14,7 @@ run_training(
     train_path=Path(snakemake.input.train),
     val_path=Path(snakemake.input.val),
     manifest_path=Path(snakemake.input.manifest),
+    documents_path=Path(snakemake.input.documents),
     seed=int(snakemake.wildcards.seed),
     out_dir=Path(snakemake.output[0]),
     threads=snakemake.threads,
