@@ -28,6 +28,10 @@ def load_dataset_rows(source: dict, mirror: str | None = None) -> list[dict]:
     """A published dataset: from the local mirror folder when one is configured, else from the hub at the
     pinned revision."""
     options = source.get("options", {})
+    if source["dataset"] == "cuad":
+        from breakeven.data.cuad import load_cuad
+
+        return load_cuad(Path(mirror) if mirror else None, source.get("revision"), **options)
     if mirror:
         from breakeven.data.mirror import read_mirror
 

@@ -1,0 +1,1 @@
+"""Scoring metrics shared by the tasks."""

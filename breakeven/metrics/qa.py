@@ -1,0 +1,73 @@
+"""Extractive QA metrics: the official SQuAD v1.1/v2.0 answer normalisation, exact match and token F1 (v2.0
+convention for unanswerable questions), and answer-detection metrics (precision/recall/F1 at a threshold,
+AUPR, and CUAD's precision at 80% recall)."""
+
+from __future__ import annotations
+
+import re
+import string
+from collections import Counter
+
+import numpy as np
+from sklearn.metrics import average_precision_score, precision_recall_curve, precision_recall_fscore_support
+
+_ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
+_PUNCTUATION = set(string.punctuation)
+
+
+def normalize_answer(s: str) -> str:
+    """Lower-case, drop punctuation, drop the articles a/an/the, collapse whitespace (SQuAD's order)."""
+    text = "".join(ch for ch in s.lower() if ch not in _PUNCTUATION)
+    return " ".join(_ARTICLES.sub(" ", text).split())
+
+
+def _golds(golds: list[str]) -> list[str]:
+    """Gold answers that survive normalisation; ``[""]`` when none do (an unanswerable question)."""
+    return [g for g in golds if normalize_answer(g)] or [""]
+
+
+def exact_match(pred: str, golds: list[str]) -> float:
+    """1.0 when the normalised prediction equals some normalised gold (an empty gold list wants "")."""
+    return float(max(normalize_answer(pred) == normalize_answer(g) for g in _golds(golds)))
+
+
+def _f1(pred: str, gold: str) -> float:
+    """Token F1 of one prediction against one gold, on the Counter overlap of normalised tokens."""
+    pred_tokens, gold_tokens = normalize_answer(pred).split(), normalize_answer(gold).split()
+    if not pred_tokens or not gold_tokens:
+        return float(pred_tokens == gold_tokens)
+    same = sum((Counter(pred_tokens) & Counter(gold_tokens)).values())
+    if not same:
+        return 0.0
+    precision, recall = same / len(pred_tokens), same / len(gold_tokens)
+    return 2 * precision * recall / (precision + recall)
+
+
+def token_f1(pred: str, golds: list[str]) -> float:
+    """The best token F1 over the golds (an empty gold list scores 1.0 iff the prediction is empty)."""
+    return max(_f1(pred, g) for g in _golds(golds))
+
+
+def answer_detection(y_true: list[bool], scores: list[float], threshold: float) -> dict[str, float]:
+    """Does the model find an answer where there is one? ``scores``: confidence that an answer is present.
+    precision/recall/f1 of ``score >= threshold``; aupr: average precision of the scores;
+    precision_at_80_recall: the best precision at any threshold whose recall is at least 0.8 (CUAD's headline
+    metric). The ranking metrics are NaN when no question has an answer."""
+    if len(y_true) != len(scores) or not y_true:
+        raise ValueError(f"answer_detection: y_true ({len(y_true)}) and scores ({len(scores)}) "
+                         "must be non-empty and of equal length")
+    truth, score = np.asarray(y_true, dtype=bool), np.asarray(scores, dtype=float)
+    precision, recall, f1, _ = precision_recall_fscore_support(truth, score >= threshold, average="binary",
+                                                               zero_division=0)
+    out = {"precision": float(precision), "recall": float(recall), "f1": float(f1), "aupr": float("nan"),
+           "precision_at_80_recall": float("nan")}
+    if truth.any():
+        out["aupr"] = float(average_precision_score(truth, score))
+        out["precision_at_80_recall"] = precision_at_recall(truth, score, 0.8)
+    return out
+
+
+def precision_at_recall(truth: np.ndarray, scores: np.ndarray, recall_floor: float) -> float:
+    """The highest precision among the operating points of ``scores`` whose recall reaches ``recall_floor``."""
+    precision, recall, _ = precision_recall_curve(truth, scores)
+    return float(precision[recall >= recall_floor].max())
