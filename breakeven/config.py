@@ -24,7 +24,7 @@ MIRROR_ENV = "BREAKEVEN_DATA_MIRROR"
 """Environment variable naming the local dataset mirror when the config's data_mirror is unset."""
 ADAPTER_KEYS = ("name", "kind", "primary_metric", "fields", "labels", "n_options", "execution", "chunking")
 """The task keys a task adapter reads (prompting, parsing, scoring): what train/predict/score receive."""
-PREPARE_KEYS = ("name", "split", "fewshot_pool", "test_sample_size", "val_sample_size", "training_cap", "labels")
+PREPARE_KEYS = ("name", "kind", "split", "fewshot_pool", "test_sample_size", "val_sample_size", "training_cap", "labels")
 """The task keys that shape the prepared splits."""
 
 

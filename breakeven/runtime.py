@@ -40,7 +40,7 @@ def log_to(path: str) -> None:
     """Send this process's stdout and stderr (Python and C level, tqdm included) to the job's log file."""
     import sys
 
-    handle = open(path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - lives as long as the job
+    handle = open(path, "w", buffering=1, encoding="utf-8")  # noqa: SIM115 - lives as long as the job
     os.dup2(handle.fileno(), 1)
     os.dup2(handle.fileno(), 2)
     sys.stdout = sys.stderr = handle

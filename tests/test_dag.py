@@ -60,3 +60,13 @@ def test_malformed_task_file_names_file_and_field(tmp_path):
     result = dry_run(tmp_path, "--configfile", str(override))
     assert result.returncode != 0
     assert "config/tasks/support_email.yaml (with config task_overrides): field 'split.train'" in result.stdout + result.stderr
+
+
+def test_all_seven_tasks_list_the_full_grid(tmp_path):
+    tasks = "['support_email','banking77','ledgar','fpb','medmcqa','mbpp','cuad']"
+    result = dry_run(tmp_path, "--config", f"tasks={tasks}", "data_mirror=/nonexistent/mirror")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert planned_jobs(result.stdout + result.stderr) == {
+        "fetch_model": 1, "make_raw": 7, "prepare": 7, "train_subset": 14, "train": 14, "predict_local": 28,
+        "score": 28, "summarize": 1, "tco": 1, "figures": 1, "paper_tables": 1, "paper": 1, "all": 1,
+    }

@@ -93,3 +93,22 @@ def test_changing_one_condition_reruns_only_its_cell(e2e):
                     "paper_tables": 1, "paper": 1, "all": 1}
     assert "lora_50" in result.stdout + result.stderr
     assert "condition=lora_200" not in result.stdout + result.stderr
+
+
+MIRROR = Path(__import__("os").environ.get("BREAKEVEN_DATA_MIRROR", "/work/shared/data"))
+
+
+@pytest.mark.skipif(not (MIRROR / "banking77").exists(), reason=f"no BANKING77 mirror at {MIRROR}")
+def test_banking77_from_the_mirror_reaches_the_paper(tmp_path):
+    config = dict(E2E_CONFIG, run="banking", tasks=["banking77"], data_mirror=str(MIRROR), task_overrides={
+        "banking77": {"test_sample_size": 16, "val_sample_size": 8, "fewshot_pool": 10, "max_new_tokens": 8}})
+    (tmp_path / "e2e.yaml").write_text(yaml.safe_dump(config))
+    result = snakemake(tmp_path)
+    assert result.returncode == 0, result.stderr[-5000:]
+    manifest = read_json(tmp_path / "results/banking/prepared/banking77/manifest.json")
+    assert manifest["raw_rows"] == 10003 + 3080 and len(manifest["labels"]) == 77
+    assert manifest["counts"]["test"] == 16
+    cells = pd.read_csv(tmp_path / "results/banking/summary/cells.csv")
+    assert set(cells["task"]) == {"banking77"} and set(cells["primary_metric"]) == {"weighted_f1"}
+    html = (tmp_path / "paper" / "paper.html").read_text()
+    assert "banking77: test-set results" in html and "weighted_f1" in html

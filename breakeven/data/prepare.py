@@ -76,11 +76,30 @@ def _official_split(rows: list[dict], split: dict) -> dict[str, list[dict]]:
         val = take(split["val_from"], "val")
     else:
         train, val = _split(train, split["val_share"], split.get("stratify"), split["seed"])
-    return {"train": train, "val": val, "test": test}
+    parts = {"train": train, "val": val, "test": test}
+    if split.get("fewshot_from"):
+        parts["fewshot"] = take(split["fewshot_from"], "fewshot")
+    return parts
 
 
 def normalise_text(text: str) -> str:
     return re.sub(r"\s+", " ", str(text).casefold()).strip()
+
+
+NEAR_DUPLICATE_COSINE = 0.9
+
+
+def near_leaks(train: list[dict], test: list[dict], threshold: float = NEAR_DUPLICATE_COSINE) -> list[str]:
+    """Test ids whose input has a train input with TF-IDF (character 3-5 grams) cosine >= ``threshold``."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    if not train or not test:
+        return []
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=1, sublinear_tf=True)
+    train_matrix = vectorizer.fit_transform([normalise_text(r["input"]) for r in train])
+    test_matrix = vectorizer.transform([normalise_text(r["input"]) for r in test])
+    best = (test_matrix @ train_matrix.T).max(axis=1).toarray().ravel()
+    return [row["id"] for row, score in zip(test, best) if score >= threshold]
 
 
 def exact_leaks(train: list[dict], test: list[dict]) -> list[str]:
@@ -89,11 +108,14 @@ def exact_leaks(train: list[dict], test: list[dict]) -> list[str]:
     return [row["id"] for row in test if normalise_text(row["input"]) in seen]
 
 
+LABEL_KINDS = ("classification", "multiple_choice")
+
+
 def label_set(rows: list[dict], task: dict) -> list[str] | None:
-    """The task's labels (configured, or every label in the data); None when targets are not labels."""
-    found = sorted({row["target"] for row in rows if isinstance(row["target"], str)})
-    if not found:
+    """The task's labels (configured, or every label in the data); None when the task has no label set."""
+    if task["kind"] not in LABEL_KINDS:
         return None
+    found = sorted({str(row["target"]) for row in rows})
     if task.get("labels"):
         unknown = sorted(set(found) - set(task["labels"]))
         if unknown:
@@ -111,7 +133,10 @@ def prepare_splits(rows: list[dict], task: dict, train_sizes: list[int]) -> tupl
     except ValueError as err:
         raise ValueError(f"task {task['name']}: {err}") from err
     train = stratified_order(parts["train"], field, seed)
-    pool, train = train[: task["fewshot_pool"]], train[task["fewshot_pool"] :]
+    if "fewshot" in parts:  # a published few-shot split (MBPP's prompt problems)
+        pool = parts["fewshot"][: task["fewshot_pool"]]
+    else:
+        pool, train = train[: task["fewshot_pool"]], train[task["fewshot_pool"] :]
     train_full = train[: task["training_cap"]]
     too_big = [n for n in train_sizes if n > len(train_full)]
     if too_big:
@@ -141,5 +166,6 @@ def manifest(rows: list[dict], splits: dict[str, list[dict]], field: str | None)
         "leakage": {
             "exact_train_test": exact_leaks(seen_in_train, splits["test"]),
             "exact_train_val": exact_leaks(seen_in_train, splits["val"]),
+            f"near_train_test_cosine_{NEAR_DUPLICATE_COSINE}": near_leaks(seen_in_train, splits["test"]),
         },
     }

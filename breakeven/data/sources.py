@@ -35,10 +35,13 @@ def load_dataset_rows(source: dict, mirror: str | None = None) -> list[dict]:
     if mirror:
         from breakeven.data.mirror import read_mirror
 
-        return read_mirror(source["dataset"], Path(mirror), **options)
-    from breakeven.data.hub import read_hub
+        rows = read_mirror(source["dataset"], Path(mirror), **options)
+    else:
+        from breakeven.data.hub import read_hub
 
-    return read_hub(source["dataset"], source.get("revision"), **options)
+        rows = read_hub(source["dataset"], source.get("revision"), **options)
+    # splits published without labels (MedMCQA's test) cannot be scored or trained on
+    return [row for row in rows if row["meta"].get("labelled", True)]
 
 
 def load_raw(source: dict, mirror: str | None = None) -> list[dict]:
