@@ -70,6 +70,13 @@ def train_lora(request: TrainRequest) -> dict:
         processing_class=tokenizer,
         peft_config=peft_config,
     )
+    kept = len(trainer.train_dataset)
+    if kept < len(request.train):
+        print(f"{len(request.train) - kept} of {len(request.train)} training conversations lost their answer to "
+              f"truncation at max_seq_length={request.max_seq_length} and were dropped")
+    if kept == 0:
+        raise ValueError(f"every training conversation is longer than max_seq_length={request.max_seq_length} "
+                         "tokens before its answer: raise the task's max_seq_length")
     start = time.perf_counter()
     result = trainer.train()
     train_seconds = time.perf_counter() - start
@@ -79,7 +86,7 @@ def train_lora(request: TrainRequest) -> dict:
     return {
         "backend": "peft",
         "device": device,
-        "n_train": len(request.train),
+        "n_train": kept,
         "n_val": len(request.val),
         "train_seconds": round(train_seconds, 2),
         "device_hours": train_seconds / 3600,
