@@ -40,7 +40,6 @@ def cells_wide(cells: list[dict]) -> pd.DataFrame:
                 "ci_low": primary["ci_low"],
                 "ci_high": primary["ci_high"],
                 "n_test": primary["n"],
-                **{f"{name}": est["value"] for name, est in cell["metrics"].items() if name != cell["primary_metric"]},
                 **cell["usage"],
                 "seconds_per_query": run["wall_s"] / run["n"],
                 "device": run["device"],

@@ -1,6 +1,7 @@
 rule paper_tables:
     input:
         cells=rules.summarize.output.cells,
+        metrics=rules.summarize.output.metrics,
         errors=rules.summarize.output.errors,
         costs=rules.tco.output.costs,
         breakeven=rules.tco.output.breakeven,

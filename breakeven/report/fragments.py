@@ -40,21 +40,24 @@ def with_ci(row: dict) -> str:
     return f"{row['value']:.3f} [{row['ci_low']:.3f}, {row['ci_high']:.3f}]"
 
 
-def results_table(cells: pd.DataFrame, costs: pd.DataFrame) -> str:
-    """Per task: every cell's metrics with CIs, latency and cost."""
-    merged = cells.merge(costs[["task", "system", "condition", "seed", "cost_per_1k", "cost_per_1k_correct"]],
-                         on=["task", "system", "condition", "seed"], how="left")
+def results_table(cells: pd.DataFrame, metrics: pd.DataFrame, costs: pd.DataFrame) -> str:
+    """Per task: every cell's metrics (the primary one with its CI), latency and cost."""
+    keys = ["task", "system", "condition", "seed"]
+    merged = cells.merge(costs[[*keys, "cost_per_1k", "cost_per_1k_correct"]], on=keys, how="left")
     parts = []
     for task, group in merged.groupby("task"):
-        metric = group["primary_metric"].iloc[0]
-        rows = [
-            [r["system"], r["condition"], r["seed"], r["n_train"], with_ci(r), f"{r.get('strict_all_correct', float('nan')):.3f}",
-             f"{r.get('valid_json', float('nan')):.3f}", f"{r['latency_p50_s']:.2f} / {r['latency_p95_s']:.2f}",
-             f"{r['seconds_per_query']:.3f}", money(r["cost_per_1k"]), money(r["cost_per_1k_correct"])]
-            for r in group.to_dict("records")
-        ]
-        header = ["system", "condition", "seed", "train n", f"{metric} [95% CI]", "strict all", "valid JSON",
-                  "latency p50/p95 (s)", "s/query", "$/1K", "$/1K correct"]
+        primary = group["primary_metric"].iloc[0]
+        values = metrics[metrics["task"] == task].pivot_table(index=keys, columns="metric", values="value")
+        others = [m for m in dict.fromkeys(metrics.loc[metrics["task"] == task, "metric"]) if m != primary]
+        rows = []
+        for r in group.to_dict("records"):
+            cell = values.loc[tuple(r[k] for k in keys)]
+            rows.append([r["system"], r["condition"], r["seed"], r["n_train"], with_ci(r),
+                         *[f"{cell[m]:.3f}" for m in others],
+                         f"{r['latency_p50_s']:.2f} / {r['latency_p95_s']:.2f}", f"{r['seconds_per_query']:.3f}",
+                         money(r["cost_per_1k"]), money(r["cost_per_1k_correct"])])
+        header = ["system", "condition", "seed", "train n", f"{primary} [95% CI]", *others, "latency p50/p95 (s)",
+                  "s/query", "$/1K", "$/1K correct"]
         parts.append(pipe_table(header, rows, f"{task}: test-set results, n = {int(group['n_test'].iloc[0])} "
                                               "examples; CIs from a percentile bootstrap over examples."))
     return "\n".join(parts)
@@ -170,7 +173,8 @@ def provenance_text(config: dict, models: dict, pricing: dict) -> str:
     ])
 
 
-def write_fragments(out_dir: Path, cells: pd.DataFrame, errors: pd.DataFrame, costs: pd.DataFrame,
+def write_fragments(out_dir: Path, cells: pd.DataFrame, metrics: pd.DataFrame, errors: pd.DataFrame,
+                    costs: pd.DataFrame,
                     breakeven: pd.DataFrame, manifests: dict[str, dict], pricing: dict, config: dict,
                     tasks: dict, models: dict) -> None:
     """Write every fragment the paper template includes."""
@@ -180,7 +184,7 @@ def write_fragments(out_dir: Path, cells: pd.DataFrame, errors: pd.DataFrame, co
         "findings.md": findings_text(cells, breakeven),
         "setup.md": setup_text(config, tasks, models, pricing),
         "data.md": data_table(manifests),
-        "results.md": results_table(cells, costs),
+        "results.md": results_table(cells, metrics, costs),
         "costs.md": cost_table(costs, breakeven, months),
         "errors.md": error_table(errors),
         "provenance.md": provenance_text(config, models, pricing),

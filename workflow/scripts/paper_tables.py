@@ -12,6 +12,7 @@ log_to(snakemake.log[0])
 write_fragments(
     out_dir=Path(snakemake.output[0]),
     cells=pd.read_csv(snakemake.input.cells),
+    metrics=pd.read_csv(snakemake.input.metrics),
     errors=pd.read_csv(snakemake.input.errors),
     costs=pd.read_csv(snakemake.input.costs),
     breakeven=pd.read_csv(snakemake.input.breakeven),
