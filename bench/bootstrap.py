@@ -40,8 +40,10 @@ def main() -> None:
     start = time.perf_counter()
     loop = plain_loop(gold, pred, LOOP_RESAMPLES, seed=1)
     loop_time = (time.perf_counter() - start) * RESAMPLES / LOOP_RESAMPLES
-    print(f"macro-F1 {estimate.value:.4f}, 95% CI [{estimate.low:.4f}, {estimate.high:.4f}] "
-          f"(loop on {LOOP_RESAMPLES} resamples: [{np.quantile(loop, 0.025):.4f}, {np.quantile(loop, 0.975):.4f}])")
+    print(
+        f"macro-F1 {estimate.value:.4f}, 95% CI [{estimate.low:.4f}, {estimate.high:.4f}] "
+        f"(loop on {LOOP_RESAMPLES} resamples: [{np.quantile(loop, 0.025):.4f}, {np.quantile(loop, 0.975):.4f}])"
+    )
     print(f"vectorised: {vectorised:.3f} s for {RESAMPLES} resamples")
     print(f"plain loop: {loop_time:.1f} s for {RESAMPLES} resamples (extrapolated from {LOOP_RESAMPLES})")
     print(f"ratio: {loop_time / vectorised:.0f}x")

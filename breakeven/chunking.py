@@ -12,8 +12,7 @@ _WORD = re.compile(r"\S+")
 class OffsetTokenizer(Protocol):
     """A Hugging Face (fast) tokenizer: called with ``return_offsets_mapping`` it gives each token's span."""
 
-    def __call__(self, text: str, *, add_special_tokens: bool, return_offsets_mapping: bool) -> Mapping[str, Any]:
-        ...
+    def __call__(self, text: str, *, add_special_tokens: bool, return_offsets_mapping: bool) -> Mapping[str, Any]: ...
 
 
 def units(text: str, tokenizer: OffsetTokenizer | None) -> list[tuple[int, int]]:
@@ -24,15 +23,15 @@ def units(text: str, tokenizer: OffsetTokenizer | None) -> list[tuple[int, int]]
     return [(int(a), int(b)) for a, b in offsets if b > a]
 
 
-def windows(text: str, tokenizer_or_none: OffsetTokenizer | None, window: int, stride: int,
-            max_windows: int | None) -> list[tuple[int, int]]:
+def windows(
+    text: str, tokenizer_or_none: OffsetTokenizer | None, window: int, stride: int, max_windows: int | None
+) -> list[tuple[int, int]]:
     """Character spans ``(start, end)`` of windows of ``window`` units that start every ``stride`` units, so
     neighbours share ``window - stride`` units. The first starts at 0 and the last ends at ``len(text)``
     (it may hold fewer units); with ``max_windows`` only the first that many are kept (the start of the text).
     A text without units is one window."""
     if window < 1 or not 1 <= stride <= window:
-        raise ValueError(f"chunking: need window >= 1 and 1 <= stride <= window, got window={window}, "
-                         f"stride={stride}")
+        raise ValueError(f"chunking: need window >= 1 and 1 <= stride <= window, got window={window}, stride={stride}")
     if max_windows is not None and max_windows < 1:
         raise ValueError(f"chunking: max_windows must be >= 1 or None, got {max_windows}")
     spans = units(text, tokenizer_or_none)

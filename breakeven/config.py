@@ -19,12 +19,20 @@ from snakemake.utils import validate
 from breakeven import REPO_ROOT
 from breakeven.jsonio import read_yaml
 
-
 MIRROR_ENV = "BREAKEVEN_DATA_MIRROR"
 """Environment variable naming the local dataset mirror when the config's data_mirror is unset."""
 ADAPTER_KEYS = ("name", "kind", "primary_metric", "fields", "labels", "n_options", "execution", "chunking")
 """The task keys a task adapter reads (prompting, parsing, scoring): what train/predict/score receive."""
-PREPARE_KEYS = ("name", "kind", "split", "fewshot_pool", "test_sample_size", "val_sample_size", "training_cap", "labels")
+PREPARE_KEYS = (
+    "name",
+    "kind",
+    "split",
+    "fewshot_pool",
+    "test_sample_size",
+    "val_sample_size",
+    "training_cap",
+    "labels",
+)
 """The task keys that shape the prepared splits."""
 
 
@@ -100,7 +108,9 @@ class Project:
         path = folder / f"{name}{suffix}"
         if not path.exists():
             known = sorted(p.stem for p in folder.glob(f"*{suffix}"))
-            raise ConfigError(f"config: field '{kind}s': unknown {kind} {name!r} (no {path}); known: {', '.join(known)}")
+            raise ConfigError(
+                f"config: field '{kind}s': unknown {kind} {name!r} (no {path}); known: {', '.join(known)}"
+            )
         return path
 
     def _load_task(self, name: str) -> dict:
@@ -149,7 +159,9 @@ class Project:
                 )
         api_condition = self.config["conditions"].get(cost["api_condition"])
         if api_condition is None or api_condition["kind"] != "prompt":
-            raise ConfigError(f"{source}: field 'cost.api_condition': {cost['api_condition']!r} is not a prompt condition")
+            raise ConfigError(
+                f"{source}: field 'cost.api_condition': {cost['api_condition']!r} is not a prompt condition"
+            )
 
     @property
     def run(self) -> str:

@@ -10,9 +10,9 @@ from pathlib import Path
 from breakeven import REPO_ROOT
 from breakeven.data.documents import attach_documents
 from breakeven.infer import GENERATORS
+from breakeven.infer.base import Generation
 from breakeven.jsonio import read_json, read_jsonl, write_json, write_jsonl
 from breakeven.scoring import score_cell
-from breakeven.infer.base import Generation
 from breakeven.tasks import Task, build_task
 from breakeven.train import TRAINERS
 from breakeven.train.request import TrainRequest
@@ -31,8 +31,7 @@ def conversations(task_cfg: dict, rows: list[dict]) -> list[dict]:
     """Training conversations: the zero-shot prompt followed by the reference answer."""
     task = build_task(task_cfg, REPO_ROOT)
     return [
-        {"messages": [*task.messages(row, []), {"role": "assistant", "content": task.target_text(row)}]}
-        for row in rows
+        {"messages": [*task.messages(row, []), {"role": "assistant", "content": task.target_text(row)}]} for row in rows
     ]
 
 
@@ -103,8 +102,7 @@ def run_local_predictions(
     generator = GENERATORS.get(inference["backend"])(model_dir, adapter_dir)
     requests = [task.requests(row, shots) for row in test]
     start = time.perf_counter()
-    flat = generator.generate([c for group in requests for c in group], cell["max_new_tokens"],
-                              inference["batch_size"])
+    flat = generator.generate([c for group in requests for c in group], cell["max_new_tokens"], inference["batch_size"])
     wall = time.perf_counter() - start
     rows, position = [], 0
     for row, group in zip(test, requests):
@@ -139,8 +137,9 @@ def run_scoring(
 ) -> None:
     """Score a cell and write its metrics file (everything later stages need about the cell)."""
     task_cfg = adapter_config(cell["task"], manifest_path)
-    scored = score_cell(build_task(task_cfg, REPO_ROOT), read_jsonl(test_path), read_jsonl(predictions_path),
-                        cell["bootstrap"])
+    scored = score_cell(
+        build_task(task_cfg, REPO_ROOT), read_jsonl(test_path), read_jsonl(predictions_path), cell["bootstrap"]
+    )
     write_json(
         out,
         {

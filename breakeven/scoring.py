@@ -17,7 +17,7 @@ def score_cell(task: Task, examples: list[dict], predictions: list[dict], bootst
         raise ValueError(f"predictions lack {len(missing)} test examples (first: {missing[:3]})")
     outputs = ["" if by_id[e["id"]].get("error") else by_id[e["id"]]["output"] for e in examples]
     per_example = []
-    for example, output, scores in zip(examples, outputs, task.score_batch(outputs, examples)):
+    for example, scores in zip(examples, task.score_batch(outputs, examples)):
         if by_id[example["id"]].get("error"):
             scores["error_class"] = "generation_error"
         per_example.append({"id": example["id"], **scores})

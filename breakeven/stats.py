@@ -69,12 +69,26 @@ def classification_metric(golds: list[str], preds: list[str | None], metric: str
 
     average = {"macro_f1": "macro", "weighted_f1": "weighted"}[metric]
     seen = sorted(set(golds) | {p for p in preds if p is not None})
-    return float(f1_score(golds, [p if p is not None else "<unparseable>" for p in preds], labels=seen,
-                          average=average, zero_division=0))
+    return float(
+        f1_score(
+            golds,
+            [p if p is not None else "<unparseable>" for p in preds],
+            labels=seen,
+            average=average,
+            zero_division=0,
+        )
+    )
 
 
-def classification_ci(golds: list[str], preds: list[str | None], labels: list[str], metric: str,
-                      n_resamples: int, confidence: float, seed: int) -> Estimate:
+def classification_ci(
+    golds: list[str],
+    preds: list[str | None],
+    labels: list[str],
+    metric: str,
+    n_resamples: int,
+    confidence: float,
+    seed: int,
+) -> Estimate:
     """Macro/weighted F1 with a percentile-bootstrap CI: examples are resampled and the metric recomputed,
     vectorised through per-resample confusion matrices."""
     classes = {label: i for i, label in enumerate(labels)}
@@ -98,8 +112,9 @@ def classification_ci(golds: list[str], preds: list[str | None], labels: list[st
     return Estimate(point, float(low), float(high), len(codes))
 
 
-def binary_detection_ci(truth: np.ndarray, predicted: np.ndarray, metric: str, n_resamples: int, confidence: float,
-                        seed: int) -> Estimate:
+def binary_detection_ci(
+    truth: np.ndarray, predicted: np.ndarray, metric: str, n_resamples: int, confidence: float, seed: int
+) -> Estimate:
     """Precision, recall or F1 of a yes/no decision with a percentile-bootstrap CI (recomputed per resample)."""
     from sklearn.metrics import precision_recall_fscore_support
 
@@ -114,8 +129,9 @@ def binary_detection_ci(truth: np.ndarray, predicted: np.ndarray, metric: str, n
         tp, fp, fn = (t & p).sum(1), (~t & p).sum(1), (t & ~p).sum(1)
         precision = np.divide(tp, tp + fp, out=np.zeros(len(tp)), where=(tp + fp) > 0)
         recall = np.divide(tp, tp + fn, out=np.zeros(len(tp)), where=(tp + fn) > 0)
-        f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros(len(tp)),
-                       where=(precision + recall) > 0)
+        f1 = np.divide(
+            2 * precision * recall, precision + recall, out=np.zeros(len(tp)), where=(precision + recall) > 0
+        )
         samples.append((precision, recall, f1)[index])
     alpha = (1 - confidence) / 2
     low, high = np.quantile(np.concatenate(samples), [alpha, 1 - alpha])

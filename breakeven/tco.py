@@ -69,8 +69,11 @@ def _deployment(row: dict) -> Deployment:
 def tco_grid(table: pd.DataFrame, cost: dict) -> pd.DataFrame:
     """TCO over the horizon of every deployment at each configured daily volume."""
     rows = [
-        {**{k: row[k] for k in ("task", "system", "condition", "seed", "kind")}, "daily_volume": volume,
-         "tco": _deployment(row).tco(volume, cost["months"])}
+        {
+            **{k: row[k] for k in ("task", "system", "condition", "seed", "kind")},
+            "daily_volume": volume,
+            "tco": _deployment(row).tco(volume, cost["months"]),
+        }
         for row in table.to_dict("records")
         for volume in cost["daily_volumes"]
     ]

@@ -50,7 +50,9 @@ def test_unknown_model(default_config):
 
 def test_task_override_is_validated_with_the_task_file_named(default_config):
     default_config["task_overrides"] = {"support_email": {"test_sample_size": 0}}
-    with pytest.raises(ConfigError, match=r"support_email.yaml \(with config task_overrides\): field 'test_sample_size'"):
+    with pytest.raises(
+        ConfigError, match=r"support_email.yaml \(with config task_overrides\): field 'test_sample_size'"
+    ):
         Project(default_config)
 
 
@@ -72,7 +74,10 @@ def test_task_lora_overrides_sit_between_model_and_condition(default_config):
     default_config["conditions"]["lora_50"]["lora"] = {"r": 8}
     project = Project(default_config)
     assert project.lora_params("smollm2-135m", "support_email", "lora_50") | {} == {
-        **project.models["smollm2-135m"]["lora"], "learning_rate": 1e-4, "r": 8}
+        **project.models["smollm2-135m"]["lora"],
+        "learning_rate": 1e-4,
+        "r": 8,
+    }
 
 
 def test_unknown_pricing_key(default_config):

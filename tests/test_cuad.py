@@ -12,18 +12,27 @@ import pytest
 
 from breakeven.chunking import aggregate, windows
 from breakeven.data.cuad import (
-    EXPECTED_CATEGORIES, EXPECTED_CONTRACTS, balanced_questions, locate_answers, locate_stats, match_contracts,
-    name_key, parse_excerpts, read_cuad,
+    EXPECTED_CATEGORIES,
+    EXPECTED_CONTRACTS,
+    balanced_questions,
+    locate_answers,
+    locate_stats,
+    match_contracts,
+    name_key,
+    parse_excerpts,
+    read_cuad,
 )
 from breakeven.metrics.qa import answer_detection, exact_match, normalize_answer, token_f1
 
 CUAD_DIR = Path(os.environ.get("BREAKEVEN_DATA_MIRROR", "/work/shared/data")) / "cuad"
-needs_mirror = pytest.mark.skipif(not (CUAD_DIR / "master_clauses.csv").is_file(),
-                                  reason=f"CUAD mirror not found at {CUAD_DIR}")
+needs_mirror = pytest.mark.skipif(
+    not (CUAD_DIR / "master_clauses.csv").is_file(), reason=f"CUAD mirror not found at {CUAD_DIR}"
+)
 MIN_LOCATE_RATE = 0.99  # measured: every answer span of the release is located (100%)
 
 
 # --- metrics -----------------------------------------------------------------------------------------------
+
 
 def test_normalisation_follows_squad() -> None:
     assert normalize_answer("The Cat!") == "cat"
@@ -68,7 +77,7 @@ LONG = " ".join(f"w{i}" for i in range(1037))
 
 
 def _word_range(text: str, span: tuple[int, int]) -> list[str]:
-    return text[span[0]:span[1]].split()
+    return text[span[0] : span[1]].split()
 
 
 def test_windows_overlap_and_cover() -> None:
@@ -113,13 +122,14 @@ def test_aggregate() -> None:
 
 # --- the grid on synthetic pieces --------------------------------------------------------------------------
 
+
 def test_locate_answers_splits_omitted_and_normalises_whitespace() -> None:
     context = "Term.  This Agreement\nshall last two years. Notice: 30 days. Governed by Texas law."
     answers = locate_answers(context, ["This Agreement shall last<omitted>30 days.", "Texas", "Mars"])
     starts = [context.index(piece) for piece in ("This", "30 days", "Texas")]
     assert [a["start"] for a in answers] == [*starts, -1]
     assert answers[0]["text"] == "This Agreement\nshall last"
-    assert all(context[a["start"]:a["start"] + len(a["text"])] == a["text"] for a in answers[:3])
+    assert all(context[a["start"] : a["start"] + len(a["text"])] == a["text"] for a in answers[:3])
 
 
 def test_parse_excerpts_names_row_and_column() -> None:
@@ -134,7 +144,8 @@ def test_match_contracts_normalises_names(tmp_path: Path) -> None:
         (tmp_path / f"{stem}.txt").write_text("x", encoding="utf-8")
     names = ["MACY'S,INC-EX-99.4-JOINT FILING.PDF", "LECLANCHE\u0301 S.A. - JDA.pdf", "Plain Contract.PDF'"]
     assert {n: p.stem for n, p in match_contracts(names, tmp_path, 0).items()} == dict(
-        zip(names, ["MACY_S,INC-EX-99.4-JOINT FILING", "LECLANCHÉ S.A. - JDA", "Plain Contract"]))
+        zip(names, ["MACY_S,INC-EX-99.4-JOINT FILING", "LECLANCHÉ S.A. - JDA", "Plain Contract"])
+    )
     assert name_key("NETGEAR-.pdf") == name_key("NETGEAR.txt")
     with pytest.raises(ValueError, match="Missing.pdf"):
         match_contracts([*names, "Missing.pdf"], tmp_path, 0)
@@ -142,6 +153,7 @@ def test_match_contracts_normalises_names(tmp_path: Path) -> None:
 
 
 # --- the real mirror ---------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def grid() -> list[dict]:
@@ -160,8 +172,11 @@ def test_grid_shape(grid: list[dict]) -> None:
     assert stats["rate"] >= MIN_LOCATE_RATE
     for row in grid[:2000]:
         context = row["input"]["context"]
-        assert all(context[a["start"]:a["start"] + len(a["text"])] == a["text"]
-                   for a in row["target"]["answers"] if a["start"] >= 0)
+        assert all(
+            context[a["start"] : a["start"] + len(a["text"])] == a["text"]
+            for a in row["target"]["answers"]
+            if a["start"] >= 0
+        )
 
 
 @needs_mirror
@@ -178,8 +193,9 @@ def test_balanced_questions(grid: list[dict]) -> None:
 
 @needs_mirror
 def test_truncated_master_file_is_rejected(tmp_path: Path) -> None:
-    pd.read_csv(CUAD_DIR / "master_clauses.csv", dtype=str).head(100).to_csv(tmp_path / "master_clauses.csv",
-                                                                             index=False)
+    pd.read_csv(CUAD_DIR / "master_clauses.csv", dtype=str).head(100).to_csv(
+        tmp_path / "master_clauses.csv", index=False
+    )
     with pytest.raises(ValueError, match=r"master_clauses\.csv: expected 510 contract rows, found 100"):
         read_cuad(tmp_path)
 
@@ -187,14 +203,28 @@ def test_truncated_master_file_is_rejected(tmp_path: Path) -> None:
 @needs_mirror
 def test_windows_and_scoring_compose(grid: list[dict]) -> None:
     window, stride = 400, 300
-    short = [r for r in grid if any(a["start"] >= 0 and len(a["text"].split()) < window - stride
-                                    for a in r["target"]["answers"])]
+    short = [
+        r
+        for r in grid
+        if any(a["start"] >= 0 and len(a["text"].split()) < window - stride for a in r["target"]["answers"])
+    ]
     empty = [r for r in grid if r["target"]["is_impossible"]]
     for row in short[::997][:6] + empty[:2]:
         context, answers = row["input"]["context"], row["target"]["answers"]
-        per_window = [(next((a["text"] for a in answers if a["start"] >= 0 and a["start"] >= lo
-                             and a["start"] + len(a["text"]) <= hi), None), 1.0)
-                      for lo, hi in windows(context, None, window, stride, None)]
+        per_window = [
+            (
+                next(
+                    (
+                        a["text"]
+                        for a in answers
+                        if a["start"] >= 0 and a["start"] >= lo and a["start"] + len(a["text"]) <= hi
+                    ),
+                    None,
+                ),
+                1.0,
+            )
+            for lo, hi in windows(context, None, window, stride, None)
+        ]
         answer, score = aggregate(per_window)
         assert token_f1(answer or "", [a["text"] for a in answers]) == 1.0
         assert score == (0.0 if row["target"]["is_impossible"] else 1.0)

@@ -6,14 +6,27 @@ import subprocess
 import sys
 from pathlib import Path
 
-from breakeven import REPO_ROOT
-
 from test_workflow import planned_jobs
+
+from breakeven import REPO_ROOT
 
 
 def dry_run(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "snakemake", "-s", str(REPO_ROOT / "Snakefile"), "-d", str(workdir), "-n",
-               "--cores", "2", "--resources", "gpu=1", *args]
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(REPO_ROOT / "Snakefile"),
+        "-d",
+        str(workdir),
+        "-n",
+        "--cores",
+        "2",
+        "--resources",
+        "gpu=1",
+        *args,
+    ]
     return subprocess.run(command, capture_output=True, text=True, timeout=300)
 
 
@@ -21,8 +34,19 @@ def test_default_dag_lists_the_whole_grid(tmp_path):
     result = dry_run(tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert planned_jobs(result.stdout + result.stderr) == {
-        "fetch_model": 1, "make_raw": 1, "prepare": 1, "train_subset": 2, "train": 2, "predict_local": 4,
-        "score": 4, "summarize": 1, "tco": 1, "figures": 1, "paper_tables": 1, "paper": 1, "all": 1,
+        "fetch_model": 1,
+        "make_raw": 1,
+        "prepare": 1,
+        "train_subset": 2,
+        "train": 2,
+        "predict_local": 4,
+        "score": 4,
+        "summarize": 1,
+        "tco": 1,
+        "figures": 1,
+        "paper_tables": 1,
+        "paper": 1,
+        "all": 1,
     }
 
 
@@ -35,8 +59,13 @@ def test_smoke_config_writes_to_its_own_namespace(tmp_path):
 
 
 def test_lint_is_clean():
-    result = subprocess.run([sys.executable, "-m", "snakemake", "--lint", "-s", str(REPO_ROOT / "Snakefile")],
-                            capture_output=True, text=True, cwd=REPO_ROOT, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--lint", "-s", str(REPO_ROOT / "Snakefile")],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Congratulations, your workflow is in a good condition!" in result.stdout + result.stderr
 
@@ -59,7 +88,10 @@ def test_malformed_task_file_names_file_and_field(tmp_path):
     override.write_text("task_overrides:\n  support_email:\n    split: {train: 'seventy'}\n")
     result = dry_run(tmp_path, "--configfile", str(override))
     assert result.returncode != 0
-    assert "config/tasks/support_email.yaml (with config task_overrides): field 'split.train'" in result.stdout + result.stderr
+    assert (
+        "config/tasks/support_email.yaml (with config task_overrides): field 'split.train'"
+        in result.stdout + result.stderr
+    )
 
 
 def test_all_seven_tasks_list_the_full_grid(tmp_path):
@@ -67,6 +99,17 @@ def test_all_seven_tasks_list_the_full_grid(tmp_path):
     result = dry_run(tmp_path, "--config", f"tasks={tasks}", "data_mirror=/nonexistent/mirror")
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     assert planned_jobs(result.stdout + result.stderr) == {
-        "fetch_model": 1, "make_raw": 7, "prepare": 7, "train_subset": 14, "train": 14, "predict_local": 28,
-        "score": 28, "summarize": 1, "tco": 1, "figures": 1, "paper_tables": 1, "paper": 1, "all": 1,
+        "fetch_model": 1,
+        "make_raw": 7,
+        "prepare": 7,
+        "train_subset": 14,
+        "train": 14,
+        "predict_local": 28,
+        "score": 28,
+        "summarize": 1,
+        "tco": 1,
+        "figures": 1,
+        "paper_tables": 1,
+        "paper": 1,
+        "all": 1,
     }

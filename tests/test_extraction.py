@@ -37,8 +37,9 @@ def test_perfect_answer(task):
 
 
 def test_normalisation_and_partial_credit(task):
-    answer = dict(GOLD, customer_name="  priya   SHAH. ", urgency="4", mentioned_products=["cloudvault pro"],
-                  sentiment="neutral")
+    answer = dict(
+        GOLD, customer_name="  priya   SHAH. ", urgency="4", mentioned_products=["cloudvault pro"], sentiment="neutral"
+    )
     scores = task.score("Here you go:\n```json\n" + json.dumps(answer) + "\n```", EXAMPLE)
     # name, category, urgency, request right (4); products P=1 R=1/2 -> 2/3; sentiment wrong (0)
     assert scores["field_f1"] == pytest.approx((4 + 2 / 3) / 6)

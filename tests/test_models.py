@@ -56,8 +56,9 @@ def test_chatml_template_renders_like_smollm2_own_template():
     for conversation in (CONVERSATION, CONVERSATION[1:], CONVERSATION[:2]):
         for prompt in (True, False):
             original = tokenizer.apply_chat_template(conversation, tokenize=False, add_generation_prompt=prompt)
-            patched = tokenizer.apply_chat_template(conversation, tokenize=False, add_generation_prompt=prompt,
-                                                    chat_template=ours)
+            patched = tokenizer.apply_chat_template(
+                conversation, tokenize=False, add_generation_prompt=prompt, chat_template=ours
+            )
             assert patched == original
 
 

@@ -39,8 +39,14 @@ def test_counts_follow_the_config(prepared):
 def test_splits_are_disjoint_and_nested(prepared):
     _, _, splits, _ = prepared
     ids = {name: {r["id"] for r in part} for name, part in splits.items()}
-    for a, b in [("train_full", "val"), ("train_full", "test"), ("val", "test"), ("fewshot", "train_full"),
-                 ("fewshot", "test"), ("fewshot", "val")]:
+    for a, b in [
+        ("train_full", "val"),
+        ("train_full", "test"),
+        ("val", "test"),
+        ("fewshot", "train_full"),
+        ("fewshot", "test"),
+        ("fewshot", "val"),
+    ]:
         assert not ids[a] & ids[b], (a, b)
     assert ids["train_50"] < ids["train_200"] < ids["train_full"]
 

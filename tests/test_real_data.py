@@ -7,7 +7,7 @@ import json
 import os
 import shutil
 from collections import Counter
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ def mirror_of(task: str) -> Path:
     return MIRROR
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(task: str, **options: Any) -> list[dict]:
     """Rows of ``task`` from the real mirror, read once per session (tests must not modify them)."""
     return read_mirror(task, mirror_of(task), **options)
@@ -56,6 +56,7 @@ def assert_common(rows: list[dict]) -> None:
 
 
 # --- the published releases ------------------------------------------------------------------------------------
+
 
 def test_banking77_matches_the_release() -> None:
     rows = load("banking77")
@@ -113,8 +114,11 @@ def test_medmcqa_matches_the_release() -> None:
     assert all(r["meta"]["labelled"] and r["target"] in "ABCD" for r in validation)
     assert {r["target"] for r in validation} == set("ABCD")
     assert all(not r["meta"]["labelled"] and r["target"] is None for r in test)
-    raw = [json.loads(line)["choices"] for name in ("validation", "test")
-           for line in (MIRROR / "medmcqa" / f"{name}.jsonl").open(encoding="utf-8")]
+    raw = [
+        json.loads(line)["choices"]
+        for name in ("validation", "test")
+        for line in (MIRROR / "medmcqa" / f"{name}.jsonl").open(encoding="utf-8")
+    ]
     for row, choices in zip(rows, raw, strict=True):
         assert [f"{x}. {option}" for x, option in zip("ABCD", row["input"]["options"], strict=True)] == choices
     assert rows[0]["input"]["options"][0] == "Impulse through myelinated fibers is slower than non-myelinated fibers"
@@ -122,6 +126,7 @@ def test_medmcqa_matches_the_release() -> None:
 
 
 # --- truncated, corrupted and altered copies ---------------------------------------------------------------------
+
 
 def copy_task(task: str, tmp_path: Path) -> Path:
     """A writable copy of the mirror's ``task`` folder under ``tmp_path`` (the new mirror root)."""
@@ -136,12 +141,15 @@ def rewrite_lines(path: Path, change: Any) -> None:
     path.write_bytes(b"".join(change(path.read_bytes().splitlines(keepends=True))))
 
 
-@pytest.mark.parametrize(("task", "options", "name", "message"), [
-    ("banking77", {}, "train.csv", "expected 10003 rows"),
-    ("fpb", {"agreement": "75"}, "Sentences_75Agree.txt", "expected 3453 rows"),
-    ("medmcqa", {}, "validation.jsonl", "expected 4183 rows"),
-    ("mbpp", {}, "mbpp.jsonl", "split train: expected 374 rows"),
-])
+@pytest.mark.parametrize(
+    ("task", "options", "name", "message"),
+    [
+        ("banking77", {}, "train.csv", "expected 10003 rows"),
+        ("fpb", {"agreement": "75"}, "Sentences_75Agree.txt", "expected 3453 rows"),
+        ("medmcqa", {}, "validation.jsonl", "expected 4183 rows"),
+        ("mbpp", {}, "mbpp.jsonl", "split train: expected 374 rows"),
+    ],
+)
 def test_truncated_file_is_rejected(tmp_path: Path, task: str, options: dict, name: str, message: str) -> None:
     root = copy_task(task, tmp_path)
     rewrite_lines(root / task / name, lambda lines: lines[: int(0.9 * len(lines))])
@@ -161,8 +169,9 @@ def test_banking77_unknown_category_is_rejected(tmp_path: Path) -> None:
 
 def test_fpb_line_without_separator_is_rejected(tmp_path: Path) -> None:
     root = copy_task("fpb", tmp_path)
-    rewrite_lines(root / "fpb" / "Sentences_AllAgree.txt",
-                  lambda lines: lines[:2] + [lines[2].replace(b"@", b" ")] + lines[3:])
+    rewrite_lines(
+        root / "fpb" / "Sentences_AllAgree.txt", lambda lines: lines[:2] + [lines[2].replace(b"@", b" ")] + lines[3:]
+    )
     with pytest.raises(RawDataError, match=r"task fpb: .*Sentences_AllAgree\.txt, line 3: no '@'"):
         read_mirror("fpb", root, agreement="all")
 
@@ -202,6 +211,7 @@ def test_unknown_task_lists_the_valid_ones() -> None:
 
 # --- LEDGAR fixture -----------------------------------------------------------------------------------------------
 
+
 def test_ledgar_fixture_round_trips(tmp_path: Path) -> None:
     ledgar_fixture(tmp_path, seed=3)
     rows = read_mirror("ledgar", tmp_path, verify_counts=False)
@@ -224,6 +234,7 @@ def test_ledgar_fixture_is_not_the_release(tmp_path: Path) -> None:
 
 # --- hub converters -----------------------------------------------------------------------------------------------
 
+
 def labelled_split(texts: list[str], labels: list[str], names: list[str], text: str = "text") -> Dataset:
     """A text + ClassLabel split in the hub's schema."""
     features = Features({text: Value("string"), "label": ClassLabel(names=names)})
@@ -232,9 +243,16 @@ def labelled_split(texts: list[str], labels: list[str], names: list[str], text: 
 
 def hub_banking77(rows: list[dict], names: list[str]) -> DatasetDict:
     """PolyAI/banking77 splits holding the raw texts of ``rows``."""
-    return DatasetDict({split: labelled_split([r["input"] for r in rows if r["meta"]["split"] == split],
-                                              [r["target"] for r in rows if r["meta"]["split"] == split], names)
-                        for split in ("train", "test")})
+    return DatasetDict(
+        {
+            split: labelled_split(
+                [r["input"] for r in rows if r["meta"]["split"] == split],
+                [r["target"] for r in rows if r["meta"]["split"] == split],
+                names,
+            )
+            for split in ("train", "test")
+        }
+    )
 
 
 def test_banking77_hub_rows_equal_the_mirror_rows() -> None:
@@ -242,8 +260,9 @@ def test_banking77_hub_rows_equal_the_mirror_rows() -> None:
     sample = rows[:5] + [r for r in rows if r["meta"]["split"] == "test"][:3]
     names = sorted({r["target"] for r in rows}, reverse=True)  # hub ClassLabel order differs from categories.json
     splits = hub_banking77(sample, names)
-    splits["train"] = splits["train"].map(lambda r, i: {"text": f"\n{r['text']} " if i == 1 else r["text"]},
-                                          with_indices=True)
+    splits["train"] = splits["train"].map(
+        lambda r, i: {"text": f"\n{r['text']} " if i == 1 else r["text"]}, with_indices=True
+    )
     assert hub_rows("banking77", splits, verify_counts=False) == sample
     with pytest.raises(RawDataError, match=r"task banking77: hub PolyAI/banking77 split train: expected 10003"):
         hub_rows("banking77", splits)
@@ -251,8 +270,14 @@ def test_banking77_hub_rows_equal_the_mirror_rows() -> None:
 
 def test_fpb_hub_rows_equal_the_mirror_rows() -> None:
     sample = load("fpb", agreement="all")[:6]
-    splits = {"train": labelled_split([r["input"] for r in sample], [r["target"] for r in sample],
-                                      ["negative", "neutral", "positive"], text="sentence")}
+    splits = {
+        "train": labelled_split(
+            [r["input"] for r in sample],
+            [r["target"] for r in sample],
+            ["negative", "neutral", "positive"],
+            text="sentence",
+        )
+    }
     assert hub_rows("fpb", splits, agreement="all", verify_counts=False) == sample
     with pytest.raises(RawDataError, match="task fpb: .*unknown label names"):
         hub_rows("fpb", {"train": labelled_split(["x"], ["pos"], ["pos"], text="sentence")}, verify_counts=False)
@@ -261,13 +286,21 @@ def test_fpb_hub_rows_equal_the_mirror_rows() -> None:
 def test_medmcqa_hub_rows_match_the_mirror_rows() -> None:
     rows = load("medmcqa")
     by_split = {"train": rows[10:12], "validation": rows[:4], "test": rows[-2:]}
-    splits = {split: Dataset.from_dict({
-        "id": [f"q{i}" for i in range(len(part))],
-        "question": [r["input"]["question"] for r in part],
-        **{name: [r["input"]["options"][k] for r in part] for k, name in enumerate(("opa", "opb", "opc", "opd"))},
-        "cop": ["ABCD".index(r["target"]) if r["meta"]["labelled"] else -1 for r in part],
-        "exp": [None] * len(part),
-    }) for split, part in by_split.items()}
+    splits = {
+        split: Dataset.from_dict(
+            {
+                "id": [f"q{i}" for i in range(len(part))],
+                "question": [r["input"]["question"] for r in part],
+                **{
+                    name: [r["input"]["options"][k] for r in part]
+                    for k, name in enumerate(("opa", "opb", "opc", "opd"))
+                },
+                "cop": ["ABCD".index(r["target"]) if r["meta"]["labelled"] else -1 for r in part],
+                "exp": [None] * len(part),
+            }
+        )
+        for split, part in by_split.items()
+    }
     converted = hub_rows("medmcqa", splits, verify_counts=False)
     strip = [{**r, "id": None, "meta": {**r["meta"], "split": None}} for r in converted]
     expected = [{**r, "id": None, "meta": {**r["meta"], "split": None}} for part in by_split.values() for r in part]
@@ -300,9 +333,14 @@ def test_ledgar_hub_rows_equal_the_fixture_rows(tmp_path: Path) -> None:
     ledgar_fixture(tmp_path, {"train": 3, "validation": 2, "test": 2})
     mirrored = read_mirror("ledgar", tmp_path, verify_counts=False)
     names = sorted(TEMPLATES)
-    splits = {split: labelled_split([r["input"] for r in mirrored if r["meta"]["split"] == split],
-                                    [r["target"] for r in mirrored if r["meta"]["split"] == split], names)
-              for split in ("train", "validation", "test")}
+    splits = {
+        split: labelled_split(
+            [r["input"] for r in mirrored if r["meta"]["split"] == split],
+            [r["target"] for r in mirrored if r["meta"]["split"] == split],
+            names,
+        )
+        for split in ("train", "validation", "test")
+    }
     assert hub_rows("ledgar", splits, verify_counts=False) == mirrored
     full_train = labelled_split(["A provision."] * 60000, [names[0]] * 60000, names)
     with pytest.raises(RawDataError, match=r"task ledgar: .*split train, field 'label': expected 100 labels"):

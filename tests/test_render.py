@@ -42,7 +42,7 @@ Speed-ups with `inline code`, **bold** and *italics*.
 
 | Model | Tokens/s | Cost | Ratio | Break-even | Score |
 |-------|---------:|-----:|------:|-----------:|------:|
-| a | {' | '.join(CELLS[:5])} |
+| a | {" | ".join(CELLS[:5])} |
 | b | 1.5 | 2.5 | 3.5 | 4.5 | {CELLS[5]} |
 
 : Throughput per model.
@@ -81,9 +81,7 @@ def rendered(tmp_path: Path) -> dict[str, Path]:
     qmd = _write_paper(tmp_path / "paper", BODY)
     out = tmp_path / "out"
     paths = {"qmd": qmd, "html": out / "p.html", "pdf": out / "p.pdf", "typ": out / "p.typ"}
-    engine = render_paper(
-        qmd, paths["html"], paths["pdf"], engine="pandoc+typst", keep_source=paths["typ"]
-    )
+    engine = render_paper(qmd, paths["html"], paths["pdf"], engine="pandoc+typst", keep_source=paths["typ"])
     assert engine == "pandoc+typst"
     return paths
 
@@ -135,9 +133,7 @@ def test_missing_image_raises(tmp_path: Path) -> None:
 def test_wide_table_fits_page(tmp_path: Path) -> None:
     qmd = _write_paper(tmp_path, WIDE_TABLE)
     source = tmp_path / "p.typ"
-    render_paper(
-        qmd, tmp_path / "p.html", tmp_path / "p.pdf", engine="pandoc+typst", keep_source=source
-    )
+    render_paper(qmd, tmp_path / "p.html", tmp_path / "p.pdf", engine="pandoc+typst", keep_source=source)
     assert "columns: 10," in source.read_text(), "column widths should be automatic"
     png = tmp_path / "page-{p}.png"
     typst.compile(source.read_bytes(), output=str(png), root=str(tmp_path), format="png")

@@ -12,8 +12,9 @@ from breakeven.stats import mean_ci
 def test_mean_ci_matches_scipy_bootstrap():
     data = np.random.default_rng(1).binomial(1, 0.6, size=300).astype(float)
     estimate = mean_ci(data, n_resamples=10_000, confidence=0.95, seed=7)
-    reference = stats.bootstrap((data,), np.mean, n_resamples=10_000, method="percentile",
-                                rng=np.random.default_rng(123)).confidence_interval
+    reference = stats.bootstrap(
+        (data,), np.mean, n_resamples=10_000, method="percentile", rng=np.random.default_rng(123)
+    ).confidence_interval
     assert estimate.value == pytest.approx(data.mean())
     assert estimate.low == pytest.approx(reference.low, abs=0.01)
     assert estimate.high == pytest.approx(reference.high, abs=0.01)
@@ -41,8 +42,10 @@ def _labelled(n: int, classes: int, accuracy: float, seed: int):
     rng = np.random.default_rng(seed)
     labels = [f"c{i}" for i in range(classes)]
     gold = [labels[i] for i in rng.integers(0, classes, n)]
-    pred = [g if rng.random() < accuracy else (None if rng.random() < 0.2 else labels[rng.integers(0, classes)])
-            for g in gold]
+    pred = [
+        g if rng.random() < accuracy else (None if rng.random() < 0.2 else labels[rng.integers(0, classes)])
+        for g in gold
+    ]
     return labels, gold, pred
 
 
@@ -82,8 +85,15 @@ def test_classification_ci_matches_scipy_bootstrap_of_the_metric():
         seen = sorted(set(gs.tolist()) | set(ps[ps >= 0].tolist()))
         return f1_score(gs, ps, labels=seen, average="macro", zero_division=0)
 
-    reference = stats.bootstrap((g, p), macro, paired=True, vectorized=False, n_resamples=1000,
-                                method="percentile", rng=np.random.default_rng(2)).confidence_interval
+    reference = stats.bootstrap(
+        (g, p),
+        macro,
+        paired=True,
+        vectorized=False,
+        n_resamples=1000,
+        method="percentile",
+        rng=np.random.default_rng(2),
+    ).confidence_interval
     assert estimate.value == pytest.approx(macro(g, p))
     assert estimate.low == pytest.approx(reference.low, abs=0.015)
     assert estimate.high == pytest.approx(reference.high, abs=0.015)
@@ -100,14 +110,20 @@ def test_binary_detection_ci_point_and_interval(metric):
     truth = rng.random(500) < 0.5
     predicted = np.where(rng.random(500) < 0.8, truth, ~truth)
     estimate = binary_detection_ci(truth, predicted, metric, n_resamples=3000, confidence=0.95, seed=1)
-    expected = dict(zip(["precision", "recall", "f1"],
-                        precision_recall_fscore_support(truth, predicted, average="binary")[:3]))[metric]
+    expected = dict(
+        zip(["precision", "recall", "f1"], precision_recall_fscore_support(truth, predicted, average="binary")[:3])
+    )[metric]
     assert estimate.value == pytest.approx(expected)
     reference = stats.bootstrap(
         (truth, predicted),
         lambda t, p: precision_recall_fscore_support(t, p, average="binary", zero_division=0)[
-            ["precision", "recall", "f1"].index(metric)],
-        paired=True, vectorized=False, n_resamples=1000, method="percentile", rng=np.random.default_rng(0),
+            ["precision", "recall", "f1"].index(metric)
+        ],
+        paired=True,
+        vectorized=False,
+        n_resamples=1000,
+        method="percentile",
+        rng=np.random.default_rng(0),
     ).confidence_interval
     assert estimate.low == pytest.approx(reference.low, abs=0.015)
     assert estimate.high == pytest.approx(reference.high, abs=0.015)

@@ -45,18 +45,32 @@ def test_classification_scores_and_metrics():
 
 
 def mc_task():
-    return MultipleChoiceTask({"name": "m", "kind": "multiple_choice", "primary_metric": "accuracy", "n_options": 4},
-                              {"system": "Answer with a letter.", "user": "{input}"})
+    return MultipleChoiceTask(
+        {"name": "m", "kind": "multiple_choice", "primary_metric": "accuracy", "n_options": 4},
+        {"system": "Answer with a letter.", "user": "{input}"},
+    )
 
 
-EXAMPLE = {"id": "q", "input": {"question": "Drug of choice?", "options": ["Aspirin", "Heparin", "Warfarin", "A placebo"]},
-           "target": "B"}
+EXAMPLE = {
+    "id": "q",
+    "input": {"question": "Drug of choice?", "options": ["Aspirin", "Heparin", "Warfarin", "A placebo"]},
+    "target": "B",
+}
 
 
 @pytest.mark.parametrize(
     ("output", "parsed"),
-    [("B", "B"), ("(B) Heparin", "B"), ("B. Heparin", "B"), ("The answer is B.", "B"), ("heparin", "B"),
-     ("A placebo", "D"), ("A patient should get heparin", None), ("", None), ("E", None)],
+    [
+        ("B", "B"),
+        ("(B) Heparin", "B"),
+        ("B. Heparin", "B"),
+        ("The answer is B.", "B"),
+        ("heparin", "B"),
+        ("A placebo", "D"),
+        ("A patient should get heparin", None),
+        ("", None),
+        ("E", None),
+    ],
 )
 def test_multiple_choice_parsing(output, parsed):
     assert mc_task().parse(output, EXAMPLE)[0] == parsed

@@ -31,8 +31,22 @@ E2E_CONFIG = {
 
 
 def snakemake(workdir: Path, *args: str, config: str = "e2e.yaml") -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "snakemake", "-s", str(REPO_ROOT / "Snakefile"), "-d", str(workdir),
-               "--configfile", str(workdir / config), "--cores", "2", "--resources", "gpu=1", *args]
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(REPO_ROOT / "Snakefile"),
+        "-d",
+        str(workdir),
+        "--configfile",
+        str(workdir / config),
+        "--cores",
+        "2",
+        "--resources",
+        "gpu=1",
+        *args,
+    ]
     return subprocess.run(command, capture_output=True, text=True, timeout=1200)
 
 
@@ -84,13 +98,24 @@ def test_second_run_has_nothing_to_do(e2e):
 
 
 def test_changing_one_condition_reruns_only_its_cell(e2e):
-    changed = dict(E2E_CONFIG, conditions={"lora_50": {"train_size": 8, "lora": {"r": 2}}, "lora_200": {"train_size": 16}})
+    changed = dict(
+        E2E_CONFIG, conditions={"lora_50": {"train_size": 8, "lora": {"r": 2}}, "lora_200": {"train_size": 16}}
+    )
     (e2e / "changed.yaml").write_text(yaml.safe_dump(changed))
     result = snakemake(e2e, "-n", config="changed.yaml")
     assert result.returncode == 0, result.stderr[-3000:]
     jobs = planned_jobs(result.stdout + result.stderr)
-    assert jobs == {"train": 1, "predict_local": 1, "score": 1, "summarize": 1, "tco": 1, "figures": 1,
-                    "paper_tables": 1, "paper": 1, "all": 1}
+    assert jobs == {
+        "train": 1,
+        "predict_local": 1,
+        "score": 1,
+        "summarize": 1,
+        "tco": 1,
+        "figures": 1,
+        "paper_tables": 1,
+        "paper": 1,
+        "all": 1,
+    }
     assert "lora_50" in result.stdout + result.stderr
     assert "condition=lora_200" not in result.stdout + result.stderr
 
@@ -100,9 +125,21 @@ MIRROR = Path(__import__("os").environ.get("BREAKEVEN_DATA_MIRROR", "/work/share
 
 @pytest.mark.skipif(not (MIRROR / "banking77").exists(), reason=f"no BANKING77 mirror at {MIRROR}")
 def test_banking77_from_the_mirror_reaches_the_paper(tmp_path):
-    config = dict(E2E_CONFIG, run="banking", tasks=["banking77"], data_mirror=str(MIRROR), task_overrides={
-        "banking77": {"test_sample_size": 16, "val_sample_size": 8, "fewshot_pool": 10, "max_new_tokens": 8,
-                      "max_seq_length": 4096}})  # the tiny tokenizer spends many tokens on the 77 labels
+    config = dict(
+        E2E_CONFIG,
+        run="banking",
+        tasks=["banking77"],
+        data_mirror=str(MIRROR),
+        task_overrides={
+            "banking77": {
+                "test_sample_size": 16,
+                "val_sample_size": 8,
+                "fewshot_pool": 10,
+                "max_new_tokens": 8,
+                "max_seq_length": 4096,
+            }
+        },
+    )  # the tiny tokenizer spends many tokens on the 77 labels
     (tmp_path / "e2e.yaml").write_text(yaml.safe_dump(config))
     result = snakemake(tmp_path)
     assert result.returncode == 0, result.stderr[-5000:]

@@ -56,8 +56,14 @@ def read_cuad(folder: Path, categories: list[str] | None = None, max_unmatched: 
         if path is not None:
             rows += contract_rows(path, record, questions, f"{csv_path}, line {line}")
     stats = locate_stats(rows)
-    log.info("CUAD: %d questions over %d contracts; %d of %d answer spans located (%.2f%%)", len(rows),
-             len(texts), stats["located"], stats["answers"], 100 * stats["rate"])
+    log.info(
+        "CUAD: %d questions over %d contracts; %d of %d answer spans located (%.2f%%)",
+        len(rows),
+        len(texts),
+        stats["located"],
+        stats["answers"],
+        100 * stats["rate"],
+    )
     return rows
 
 
@@ -150,11 +156,19 @@ def match_contracts(filenames: list[str], text_dir: Path, max_unmatched: int) ->
 
 def _report_matching(text_dir: Path, total: int, fuzzy: list[str], unmatched: list[str], max_unmatched: int) -> None:
     """Log the normalised matches; raise when too many Filename values have no text."""
-    log.info("%s: %d of %d contracts matched by name, %d after normalising: %s", text_dir,
-             total - len(fuzzy) - len(unmatched), total, len(fuzzy), fuzzy)
+    log.info(
+        "%s: %d of %d contracts matched by name, %d after normalising: %s",
+        text_dir,
+        total - len(fuzzy) - len(unmatched),
+        total,
+        len(fuzzy),
+        fuzzy,
+    )
     if len(unmatched) > max_unmatched:
-        raise ValueError(f"{text_dir}: {len(unmatched)} Filename values have no text file "
-                         f"(at most {max_unmatched} allowed): {unmatched}")
+        raise ValueError(
+            f"{text_dir}: {len(unmatched)} Filename values have no text file "
+            f"(at most {max_unmatched} allowed): {unmatched}"
+        )
     if unmatched:
         log.warning("%s: dropped %d contracts without a text file: %s", text_dir, len(unmatched), unmatched)
 
@@ -165,12 +179,14 @@ def contract_rows(path: Path, record: dict[str, str], questions: dict[str, str],
     rows = []
     for category, question in questions.items():
         answers = locate_answers(context, parse_excerpts(record[category], where, category))
-        rows.append({
-            "id": f"{path.stem}::{category}",
-            "input": {"contract": path.stem, "category": category, "question": question, "context": context},
-            "target": {"answers": answers, "is_impossible": not answers},
-            "meta": {"split": "all", "category": category},
-        })
+        rows.append(
+            {
+                "id": f"{path.stem}::{category}",
+                "input": {"contract": path.stem, "category": category, "question": question, "context": context},
+                "target": {"answers": answers, "is_impossible": not answers},
+                "meta": {"split": "all", "category": category},
+            }
+        )
     return rows
 
 
@@ -270,15 +286,23 @@ def rows_from_squad(records: list[dict]) -> list[dict]:
     rows = []
     for record in records:
         contract, _, category = record["id"].rpartition("__")
-        answers = [{"text": text, "start": int(start)}
-                   for text, start in zip(record["answers"]["text"], record["answers"]["answer_start"])]
-        rows.append({
-            "id": f"{contract}::{category}",
-            "input": {"contract": contract, "category": category, "question": record["question"],
-                      "context": record["context"]},
-            "target": {"answers": answers, "is_impossible": not answers},
-            "meta": {"split": "all", "category": category},
-        })
+        answers = [
+            {"text": text, "start": int(start)}
+            for text, start in zip(record["answers"]["text"], record["answers"]["answer_start"])
+        ]
+        rows.append(
+            {
+                "id": f"{contract}::{category}",
+                "input": {
+                    "contract": contract,
+                    "category": category,
+                    "question": record["question"],
+                    "context": record["context"],
+                },
+                "target": {"answers": answers, "is_impossible": not answers},
+                "meta": {"split": "all", "category": category},
+            }
+        )
     return rows
 
 

@@ -33,6 +33,7 @@ def attach_documents(rows: list[dict], documents_path: Path | None) -> list[dict
         return rows
     return [
         {**row, "input": {**row["input"], CONTEXT_KEY: documents[row["input"][DOCUMENT_KEY]]}}
-        if isinstance(row["input"], dict) and DOCUMENT_KEY in row["input"] else row
+        if isinstance(row["input"], dict) and DOCUMENT_KEY in row["input"]
+        else row
         for row in rows
     ]

@@ -13,9 +13,24 @@ from typing import Any
 from datasets import ClassLabel, Dataset, load_dataset
 
 from breakeven.data.mirror import (
-    DEFAULT_AGREEMENT, DEFAULT_VARIANT, FPB_LABELS, PUBLISHED, PUBLISHED_LABELS, RawDataError, banking77_row,
-    check_count, check_split_counts, field, fpb_agreement, fpb_row, ledgar_row, mbpp_key, mbpp_row, medmcqa_answer,
-    medmcqa_row, text_field,
+    DEFAULT_AGREEMENT,
+    DEFAULT_VARIANT,
+    FPB_LABELS,
+    PUBLISHED,
+    PUBLISHED_LABELS,
+    RawDataError,
+    banking77_row,
+    check_count,
+    check_split_counts,
+    field,
+    fpb_agreement,
+    fpb_row,
+    ledgar_row,
+    mbpp_key,
+    mbpp_row,
+    medmcqa_answer,
+    medmcqa_row,
+    text_field,
 )
 
 # "name" may hold {agreement} / {variant}, filled from the reader options. "revision" stays None here: each task
@@ -40,8 +55,9 @@ def hub_split(task: str, splits: Splits, split: str) -> tuple[str, Dataset]:
     return where, splits[split]
 
 
-def labelled_texts(task: str, splits: Splits, split: str, text: str, expected: int | None,
-                   known: Collection[str] | None = None) -> list[tuple[str, str]]:
+def labelled_texts(
+    task: str, splits: Splits, split: str, text: str, expected: int | None, known: Collection[str] | None = None
+) -> list[tuple[str, str]]:
     """``(text, label name)`` per row of a text + ClassLabel ``label`` split; with ``expected``, the row count
     (and for BANKING77 / LEDGAR the label count) is checked against the release; ``known``: allowed names."""
     where, dataset = hub_split(task, splits, split)
@@ -68,16 +84,21 @@ def labelled_texts(task: str, splits: Splits, split: str, text: str, expected: i
 
 def banking77_from_hub(splits: Splits, verify_counts: bool = True) -> list[dict]:
     """PolyAI/banking77 (text, label) train and test."""
-    return [banking77_row(split, index, text, label) for split in ("train", "test")
-            for index, (text, label) in enumerate(labelled_texts(
-                "banking77", splits, split, "text", PUBLISHED["banking77"][split] if verify_counts else None))]
+    return [
+        banking77_row(split, index, text, label)
+        for split in ("train", "test")
+        for index, (text, label) in enumerate(
+            labelled_texts("banking77", splits, split, "text", PUBLISHED["banking77"][split] if verify_counts else None)
+        )
+    ]
 
 
 def fpb_from_hub(splits: Splits, agreement: str | int = DEFAULT_AGREEMENT, verify_counts: bool = True) -> list[dict]:
     """takala/financial_phrasebank (sentence, label; one ``train`` split) at one agreement level."""
     key = fpb_agreement(agreement)
-    pairs = labelled_texts("fpb", splits, "train", "sentence", PUBLISHED["fpb"][key] if verify_counts else None,
-                           known=FPB_LABELS)
+    pairs = labelled_texts(
+        "fpb", splits, "train", "sentence", PUBLISHED["fpb"][key] if verify_counts else None, known=FPB_LABELS
+    )
     return [fpb_row(key, index, sentence, label) for index, (sentence, label) in enumerate(pairs)]
 
 
@@ -91,8 +112,15 @@ def medmcqa_from_hub(splits: Splits, verify_counts: bool = True) -> list[dict]:
         for index, record in enumerate(dataset.to_list()):
             at = f"{where}, row {index}"
             options = [field("medmcqa", at, record, name, str) for name in MEDMCQA_OPTIONS]
-            rows.append(medmcqa_row(split, index, text_field("medmcqa", at, record, "question"), options,
-                                    medmcqa_answer("medmcqa", at, record, "cop")))
+            rows.append(
+                medmcqa_row(
+                    split,
+                    index,
+                    text_field("medmcqa", at, record, "question"),
+                    options,
+                    medmcqa_answer("medmcqa", at, record, "cop"),
+                )
+            )
     return rows
 
 
@@ -106,8 +134,10 @@ def mbpp_from_hub(splits: Splits, variant: str = DEFAULT_VARIANT, verify_counts:
         for index, record in enumerate(dataset.to_list()):
             row = mbpp_row(variant, f"{where}, row {index}", record)
             if row["meta"]["split"] != split:
-                raise RawDataError(f"task mbpp: {where}, row {index}: field 'task_id' {row['meta']['task_id']} "
-                                   f"belongs to split {row['meta']['split']}")
+                raise RawDataError(
+                    f"task mbpp: {where}, row {index}: field 'task_id' {row['meta']['task_id']} "
+                    f"belongs to split {row['meta']['split']}"
+                )
             rows.append(row)
     if verify_counts:
         check_split_counts("mbpp", f"hub {HUB_SOURCES['mbpp']['path']} config {variant}", key, rows)
@@ -116,13 +146,20 @@ def mbpp_from_hub(splits: Splits, variant: str = DEFAULT_VARIANT, verify_counts:
 
 def ledgar_from_hub(splits: Splits, verify_counts: bool = True) -> list[dict]:
     """coastalcph/lex_glue config ledgar (text, label) train, validation and test."""
-    return [ledgar_row(split, index, text, label) for split in ("train", "validation", "test")
-            for index, (text, label) in enumerate(labelled_texts(
-                "ledgar", splits, split, "text", PUBLISHED["ledgar"][split] if verify_counts else None))]
+    return [
+        ledgar_row(split, index, text, label)
+        for split in ("train", "validation", "test")
+        for index, (text, label) in enumerate(
+            labelled_texts("ledgar", splits, split, "text", PUBLISHED["ledgar"][split] if verify_counts else None)
+        )
+    ]
 
 
 CONVERTERS: dict[str, Callable[..., list[dict]]] = {
-    "banking77": banking77_from_hub, "fpb": fpb_from_hub, "medmcqa": medmcqa_from_hub, "mbpp": mbpp_from_hub,
+    "banking77": banking77_from_hub,
+    "fpb": fpb_from_hub,
+    "medmcqa": medmcqa_from_hub,
+    "mbpp": mbpp_from_hub,
     "ledgar": ledgar_from_hub,
 }
 
@@ -151,7 +188,9 @@ def read_hub(task: str, revision: str | None, **options: Any) -> list[dict]:
         raise KeyError(f"unknown hub task {task!r}; valid: {', '.join(sorted(HUB_SOURCES))}")
     path = HUB_SOURCES[task]["path"]
     if not revision:
-        raise ValueError(f"task {task}: reading {path} from the hub needs a pinned revision (source.revision in "
-                         f"the task config), got {revision!r}")
+        raise ValueError(
+            f"task {task}: reading {path} from the hub needs a pinned revision (source.revision in "
+            f"the task config), got {revision!r}"
+        )
     splits = load_dataset(path, config_name(task, options), revision=revision)
     return hub_rows(task, splits, **options)

@@ -43,8 +43,12 @@ SHA256 = {
     "banking77/test.csv": "d12d6e3bc4c3103966ae786dc435913c0c563dfa328f5a3646d0e62cfeeb474d",
     "mbpp/mbpp.jsonl": "ccf64ceae9c5403bf50a044cb6d505bfd2a2963ee58338ba268fd65beab92a9f",
 }
-FPB_FILES = {"50": "Sentences_50Agree.txt", "66": "Sentences_66Agree.txt", "75": "Sentences_75Agree.txt",
-             "all": "Sentences_AllAgree.txt"}
+FPB_FILES = {
+    "50": "Sentences_50Agree.txt",
+    "66": "Sentences_66Agree.txt",
+    "75": "Sentences_75Agree.txt",
+    "all": "Sentences_AllAgree.txt",
+}
 FPB_LABELS = ("positive", "negative", "neutral")
 LETTERS = "ABCD"
 MBPP_SPLITS = (("prompt", 1, 10), ("test", 11, 510), ("validation", 511, 600), ("train", 601, 974))
@@ -54,6 +58,7 @@ DEFAULT_VARIANT = "full"
 
 
 # --- checks shared with the hub reader ------------------------------------------------------------------------
+
 
 def field(task: str, where: str, record: Mapping[str, Any], name: str, kind: type) -> Any:
     """``record[name]``, checked to be a ``kind`` (``list``: a list of strings)."""
@@ -88,8 +93,10 @@ def label_field(task: str, where: str, record: Mapping[str, Any], name: str, lab
 def check_count(task: str, where: str, expected: int, found: int, what: str = "rows") -> None:
     """Raise unless ``found`` rows (or ``what``) match the ``expected`` published count."""
     if found != expected:
-        raise RawDataError(f"task {task}: {where}: expected {expected} {what} (the published release), found "
-                           f"{found}; the data is truncated or stale")
+        raise RawDataError(
+            f"task {task}: {where}: expected {expected} {what} (the published release), found "
+            f"{found}; the data is truncated or stale"
+        )
 
 
 def check_split_counts(task: str, where: str, key: str, rows: list[dict]) -> None:
@@ -124,6 +131,7 @@ def fpb_agreement(agreement: str | int) -> str:
 
 # --- row builders shared with the hub reader --------------------------------------------------------------------
 
+
 def banking77_row(split: str, index: int, text: str, category: str) -> dict:
     """A BANKING77 query and its intent."""
     return {"id": f"banking77-{split}-{index:05d}", "input": text, "target": category, "meta": {"split": split}}
@@ -131,14 +139,22 @@ def banking77_row(split: str, index: int, text: str, category: str) -> dict:
 
 def fpb_row(agreement: str, index: int, sentence: str, label: str) -> dict:
     """An FPB sentence and its sentiment (no official split: ``meta.split`` is "all")."""
-    return {"id": f"fpb-{agreement}-{index:05d}", "input": sentence, "target": label,
-            "meta": {"split": "all", "agreement": agreement}}
+    return {
+        "id": f"fpb-{agreement}-{index:05d}",
+        "input": sentence,
+        "target": label,
+        "meta": {"split": "all", "agreement": agreement},
+    }
 
 
 def medmcqa_row(split: str, index: int, question: str, options: list[str], answer: int) -> dict:
     """A MedMCQA question; ``answer`` -1 (labels withheld) gives target None and ``meta.labelled`` False."""
-    return {"id": f"medmcqa-{split}-{index:05d}", "input": {"question": question, "options": options},
-            "target": LETTERS[answer] if answer >= 0 else None, "meta": {"split": split, "labelled": answer >= 0}}
+    return {
+        "id": f"medmcqa-{split}-{index:05d}",
+        "input": {"question": question, "options": options},
+        "target": LETTERS[answer] if answer >= 0 else None,
+        "meta": {"split": split, "labelled": answer >= 0},
+    }
 
 
 def medmcqa_answer(task: str, where: str, record: Mapping[str, Any], name: str) -> int:
@@ -154,8 +170,11 @@ def mbpp_row(variant: str, where: str, record: Mapping[str, Any]) -> dict:
     test_imports: mapped to text and to test_setup_code, one import a line)."""
     task_id = field("mbpp", where, record, "task_id", int)
     sanitized = variant == "sanitized"
-    setup = ("\n".join(field("mbpp", where, record, "test_imports", list)) if sanitized
-             else field("mbpp", where, record, "test_setup_code", str))
+    setup = (
+        "\n".join(field("mbpp", where, record, "test_imports", list))
+        if sanitized
+        else field("mbpp", where, record, "test_setup_code", str)
+    )
     problem = {
         "text": text_field("mbpp", where, record, "prompt" if sanitized else "text"),
         "test_list": field("mbpp", where, record, "test_list", list),
@@ -163,8 +182,12 @@ def mbpp_row(variant: str, where: str, record: Mapping[str, Any]) -> dict:
         "challenge_test_list": [] if sanitized else field("mbpp", where, record, "challenge_test_list", list),
     }
     prefix = "mbpp-sanitized" if sanitized else "mbpp"
-    return {"id": f"{prefix}-{task_id:04d}", "input": problem, "target": field("mbpp", where, record, "code", str),
-            "meta": {"split": mbpp_split("mbpp", where, task_id), "task_id": task_id}}
+    return {
+        "id": f"{prefix}-{task_id:04d}",
+        "input": problem,
+        "target": field("mbpp", where, record, "code", str),
+        "meta": {"split": mbpp_split("mbpp", where, task_id), "task_id": task_id},
+    }
 
 
 def ledgar_row(split: str, index: int, text: str, label: str) -> dict:
@@ -173,6 +196,7 @@ def ledgar_row(split: str, index: int, text: str, label: str) -> dict:
 
 
 # --- file readers -----------------------------------------------------------------------------------------------
+
 
 def require_file(task: str, path: Path) -> Path:
     """``path``, which must exist."""
@@ -234,11 +258,14 @@ def read_csv(task: str, path: Path, columns: tuple[str, ...]) -> list[tuple[str,
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise RawDataError(f"task {task}: {path}: missing field(s) {missing} (columns: {list(frame.columns)})")
-    return [(f"{path}, row {i} (after the header)", record)
-            for i, record in enumerate(frame[list(columns)].to_dict("records"), start=1)]
+    return [
+        (f"{path}, row {i} (after the header)", record)
+        for i, record in enumerate(frame[list(columns)].to_dict("records"), start=1)
+    ]
 
 
 # --- the tasks ----------------------------------------------------------------------------------------------
+
 
 def read_banking77(folder: Path, verify_counts: bool = True) -> list[dict]:
     """BANKING77 train and test (``banking77/{train,test}.csv``; labels from ``categories.json``)."""
@@ -249,9 +276,15 @@ def read_banking77(folder: Path, verify_counts: bool = True) -> list[dict]:
     for split in ("train", "test"):
         path = root / f"{split}.csv"
         records = read_csv("banking77", path, ("text", "category"))
-        rows += [banking77_row(split, i, text_field("banking77", where, record, "text"),
-                               label_field("banking77", where, record, "category", labels))
-                 for i, (where, record) in enumerate(records)]
+        rows += [
+            banking77_row(
+                split,
+                i,
+                text_field("banking77", where, record, "text"),
+                label_field("banking77", where, record, "category", labels),
+            )
+            for i, (where, record) in enumerate(records)
+        ]
         if verify_counts:
             verify_file("banking77", path, PUBLISHED["banking77"][split], len(records))
     if verify_counts:
@@ -275,8 +308,14 @@ def read_fpb(folder: Path, agreement: str | int = DEFAULT_AGREEMENT, verify_coun
     for index, line in enumerate(path.read_text(encoding="latin-1").splitlines()):
         where = f"{path}, line {index + 1}"
         record = parse_fpb_line(where, line)
-        rows.append(fpb_row(key, index, text_field("fpb", where, record, "sentence"),
-                            label_field("fpb", where, record, "label", FPB_LABELS)))
+        rows.append(
+            fpb_row(
+                key,
+                index,
+                text_field("fpb", where, record, "sentence"),
+                label_field("fpb", where, record, "label", FPB_LABELS),
+            )
+        )
     if verify_counts:
         verify_file("fpb", path, PUBLISHED["fpb"][key], len(rows))
     return rows
@@ -287,8 +326,9 @@ def medmcqa_options(where: str, record: Mapping[str, Any]) -> list[str]:
     choices = field("medmcqa", where, record, "choices", list)
     prefixed = len(choices) == 4 and all(c.startswith(f"{letter}. ") for letter, c in zip(LETTERS, choices))
     if not prefixed:
-        raise RawDataError(f"task medmcqa: {where}: field 'choices' should be 4 options prefixed 'A. '..'D. ', "
-                           f"got {choices!r:.120}")
+        raise RawDataError(
+            f"task medmcqa: {where}: field 'choices' should be 4 options prefixed 'A. '..'D. ', got {choices!r:.120}"
+        )
     return [choice[3:] for choice in choices]
 
 
@@ -298,9 +338,16 @@ def read_medmcqa(folder: Path, verify_counts: bool = True) -> list[dict]:
     for split in ("validation", "test"):
         path = folder / "medmcqa" / f"{split}.jsonl"
         records = read_jsonl("medmcqa", path)
-        rows += [medmcqa_row(split, i, text_field("medmcqa", where, record, "question"),
-                             medmcqa_options(where, record), medmcqa_answer("medmcqa", where, record, "answer"))
-                 for i, (where, record) in enumerate(records)]
+        rows += [
+            medmcqa_row(
+                split,
+                i,
+                text_field("medmcqa", where, record, "question"),
+                medmcqa_options(where, record),
+                medmcqa_answer("medmcqa", where, record, "answer"),
+            )
+            for i, (where, record) in enumerate(records)
+        ]
         if verify_counts:
             verify_file("medmcqa", path, PUBLISHED["medmcqa"][split], len(records))
     return rows
@@ -341,9 +388,15 @@ def read_ledgar(folder: Path, verify_counts: bool = True) -> list[dict]:
     for split in ("train", "validation", "test"):
         path = root / f"{split}.jsonl"
         records = read_jsonl("ledgar", path)
-        rows += [ledgar_row(split, i, text_field("ledgar", where, record, "text"),
-                            label_field("ledgar", where, record, "label", labels))
-                 for i, (where, record) in enumerate(records)]
+        rows += [
+            ledgar_row(
+                split,
+                i,
+                text_field("ledgar", where, record, "text"),
+                label_field("ledgar", where, record, "label", labels),
+            )
+            for i, (where, record) in enumerate(records)
+        ]
         if verify_counts:
             verify_file("ledgar", path, PUBLISHED["ledgar"][split], len(records))
     if verify_counts:
@@ -352,7 +405,11 @@ def read_ledgar(folder: Path, verify_counts: bool = True) -> list[dict]:
 
 
 READERS: dict[str, Callable[..., list[dict]]] = {
-    "banking77": read_banking77, "fpb": read_fpb, "mbpp": read_mbpp, "medmcqa": read_medmcqa, "ledgar": read_ledgar,
+    "banking77": read_banking77,
+    "fpb": read_fpb,
+    "mbpp": read_mbpp,
+    "medmcqa": read_medmcqa,
+    "ledgar": read_ledgar,
 }
 
 

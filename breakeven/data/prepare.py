@@ -32,13 +32,15 @@ def stratified_order(rows: list[dict], field: str | None, seed: int) -> list[dic
     return [row for _, row in keyed]
 
 
-def _split(rows: list[dict], share: float, field: str | None, seed: int,
-           group: str | None = None) -> tuple[list[dict], list[dict]]:
+def _split(
+    rows: list[dict], share: float, field: str | None, seed: int, group: str | None = None
+) -> tuple[list[dict], list[dict]]:
     """Stratified split; with ``group`` (an input field), whole groups go to one side (no shared documents)."""
     if group:
         groups = [row["input"][group] for row in rows]
-        train_idx, test_idx = next(GroupShuffleSplit(n_splits=1, test_size=share, random_state=seed).split(rows,
-                                                                                                        groups=groups))
+        train_idx, test_idx = next(
+            GroupShuffleSplit(n_splits=1, test_size=share, random_state=seed).split(rows, groups=groups)
+        )
         return [rows[i] for i in train_idx], [rows[i] for i in test_idx]
     labels = [stratum(row, field) for row in rows] if field else None
     return train_test_split(rows, test_size=share, stratify=labels, random_state=seed)

@@ -54,13 +54,20 @@ def answer_detection(y_true: list[bool], scores: list[float], threshold: float) 
     precision_at_80_recall: the best precision at any threshold whose recall is at least 0.8 (CUAD's headline
     metric). The ranking metrics are NaN when no question has an answer."""
     if len(y_true) != len(scores) or not y_true:
-        raise ValueError(f"answer_detection: y_true ({len(y_true)}) and scores ({len(scores)}) "
-                         "must be non-empty and of equal length")
+        raise ValueError(
+            f"answer_detection: y_true ({len(y_true)}) and scores ({len(scores)}) must be non-empty and of equal length"
+        )
     truth, score = np.asarray(y_true, dtype=bool), np.asarray(scores, dtype=float)
-    precision, recall, f1, _ = precision_recall_fscore_support(truth, score >= threshold, average="binary",
-                                                               zero_division=0)
-    out = {"precision": float(precision), "recall": float(recall), "f1": float(f1), "aupr": float("nan"),
-           "precision_at_80_recall": float("nan")}
+    precision, recall, f1, _ = precision_recall_fscore_support(
+        truth, score >= threshold, average="binary", zero_division=0
+    )
+    out = {
+        "precision": float(precision),
+        "recall": float(recall),
+        "f1": float(f1),
+        "aupr": float("nan"),
+        "precision_at_80_recall": float("nan"),
+    }
     if truth.any():
         out["aupr"] = float(average_precision_score(truth, score))
         out["precision_at_80_recall"] = precision_at_recall(truth, score, 0.8)

@@ -36,14 +36,22 @@ def accuracy_vs_cost(costs: pd.DataFrame, out: str) -> None:
         yerr = np.vstack([local["value"] - local["ci_low"], local["ci_high"] - local["value"]])
         ax.errorbar(local["cost_per_1k"], local["value"], yerr=yerr, fmt="o", capsize=3, color="tab:blue")
         for row in local.to_dict("records"):
-            ax.annotate(_label(row), (row["cost_per_1k"], row["value"]), textcoords="offset points",
-                        xytext=(5, 4), fontsize=7)
+            ax.annotate(
+                _label(row), (row["cost_per_1k"], row["value"]), textcoords="offset points", xytext=(5, 4), fontsize=7
+            )
         front = pareto_front(local["cost_per_1k"].to_numpy(), local["value"].to_numpy())
-        ax.step(local["cost_per_1k"].iloc[front], local["value"].iloc[front], where="post", color="tab:blue",
-                alpha=0.4, label="Pareto front (self-hosted)")
+        ax.step(
+            local["cost_per_1k"].iloc[front],
+            local["value"].iloc[front],
+            where="post",
+            color="tab:blue",
+            alpha=0.4,
+            label="Pareto front (self-hosted)",
+        )
         for row in costs[(costs["task"] == task) & (costs["kind"] == "api")].to_dict("records"):
-            ax.axvline(row["cost_per_1k"], linestyle="--", color="tab:red",
-                       label=f"{row['system']} cost (usage estimated)")
+            ax.axvline(
+                row["cost_per_1k"], linestyle="--", color="tab:red", label=f"{row['system']} cost (usage estimated)"
+            )
         ax.set_xscale("log")
         ax.set_xlabel("cost per 1K queries (USD, log scale)")
         ax.set_ylabel(str(task))

@@ -52,30 +52,79 @@ def results_table(cells: pd.DataFrame, metrics: pd.DataFrame, costs: pd.DataFram
         rows = []
         for r in group.to_dict("records"):
             cell = values.loc[tuple(r[k] for k in keys)]
-            rows.append([r["system"], r["condition"], r["seed"], r["n_train"], with_ci(r),
-                         *[f"{cell[m]:.3f}" for m in others],
-                         f"{r['latency_p50_s']:.2f} / {r['latency_p95_s']:.2f}", f"{r['seconds_per_query']:.3f}",
-                         money(r["cost_per_1k"]), money(r["cost_per_1k_correct"])])
-        header = ["system", "condition", "seed", "train n", f"{primary} [95% CI]", *others, "latency p50/p95 (s)",
-                  "s/query", "$/1K", "$/1K correct"]
-        parts.append(pipe_table(header, rows, f"{task}: test-set results, n = {int(group['n_test'].iloc[0])} "
-                                              "examples; CIs from a percentile bootstrap over examples."))
+            rows.append(
+                [
+                    r["system"],
+                    r["condition"],
+                    r["seed"],
+                    r["n_train"],
+                    with_ci(r),
+                    *[f"{cell[m]:.3f}" for m in others],
+                    f"{r['latency_p50_s']:.2f} / {r['latency_p95_s']:.2f}",
+                    f"{r['seconds_per_query']:.3f}",
+                    money(r["cost_per_1k"]),
+                    money(r["cost_per_1k_correct"]),
+                ]
+            )
+        header = [
+            "system",
+            "condition",
+            "seed",
+            "train n",
+            f"{primary} [95% CI]",
+            *others,
+            "latency p50/p95 (s)",
+            "s/query",
+            "$/1K",
+            "$/1K correct",
+        ]
+        parts.append(
+            pipe_table(
+                header,
+                rows,
+                f"{task}: test-set results, n = {int(group['n_test'].iloc[0])} "
+                "examples; CIs from a percentile bootstrap over examples.",
+            )
+        )
     return "\n".join(parts)
 
 
 def cost_table(costs: pd.DataFrame, breakeven: pd.DataFrame, months: int) -> str:
     """Cost structure of each deployment and its break-even volume against the API reference."""
-    merged = costs.merge(breakeven[["task", "system", "condition", "seed", "breakeven_daily_volume"]],
-                         on=["task", "system", "condition", "seed"], how="left")
+    merged = costs.merge(
+        breakeven[["task", "system", "condition", "seed", "breakeven_daily_volume"]],
+        on=["task", "system", "condition", "seed"],
+        how="left",
+    )
     rows = [
-        [r["task"], r["system"], r["condition"], r["deployment"], money(r["cost_per_1k"]), money(r["fixed"]),
-         money(r["floor_monthly"]), "–" if r["kind"] == "api" else volume(r["breakeven_daily_volume"])]
+        [
+            r["task"],
+            r["system"],
+            r["condition"],
+            r["deployment"],
+            money(r["cost_per_1k"]),
+            money(r["fixed"]),
+            money(r["floor_monthly"]),
+            "–" if r["kind"] == "api" else volume(r["breakeven_daily_volume"]),
+        ]
         for r in merged.to_dict("records")
     ]
-    header = ["task", "system", "condition", "deployment", "$/1K queries", "fixed $", "floor $/month",
-              "break-even queries/day"]
-    return pipe_table(header, rows, f"Cost per 1K queries, one-off costs, always-on floor, and the daily volume "
-                                    f"above which self-hosting is cheaper over {months} months.")
+    header = [
+        "task",
+        "system",
+        "condition",
+        "deployment",
+        "$/1K queries",
+        "fixed $",
+        "floor $/month",
+        "break-even queries/day",
+    ]
+    return pipe_table(
+        header,
+        rows,
+        f"Cost per 1K queries, one-off costs, always-on floor, and the daily volume "
+        f"above which self-hosting is cheaper over {months} months.",
+    )
 
 
 def data_table(manifests: dict[str, dict]) -> str:
@@ -84,17 +133,37 @@ def data_table(manifests: dict[str, dict]) -> str:
         counts = m["counts"]
         train_sizes = ", ".join(str(v) for k, v in counts.items() if k.startswith("train_") and k != "train_full")
         leaks = len(m["leakage"]["exact_train_test"])
-        rows.append([task, m["raw_rows"], counts["train_full"], train_sizes or "–", counts["val"], counts["test"],
-                     counts["fewshot"], leaks])
-    header = ["task", "raw rows", "train (full)", "LoRA train sizes", "val", "test", "few-shot pool",
-              "train/test exact duplicates"]
+        rows.append(
+            [
+                task,
+                m["raw_rows"],
+                counts["train_full"],
+                train_sizes or "–",
+                counts["val"],
+                counts["test"],
+                counts["fewshot"],
+                leaks,
+            ]
+        )
+    header = [
+        "task",
+        "raw rows",
+        "train (full)",
+        "LoRA train sizes",
+        "val",
+        "test",
+        "few-shot pool",
+        "train/test exact duplicates",
+    ]
     return pipe_table(header, rows, "Prepared splits (seeded, stratified) and exact-duplicate leakage.")
 
 
 def error_table(errors: pd.DataFrame) -> str:
     classes = [c for c in errors.columns if c not in ("task", "system", "condition", "seed", "kind")]
-    rows = [[r["task"], r["system"], r["condition"], r["seed"], *[int(r[c]) for c in classes]]
-            for r in errors.to_dict("records")]
+    rows = [
+        [r["task"], r["system"], r["condition"], r["seed"], *[int(r[c]) for c in classes]]
+        for r in errors.to_dict("records")
+    ]
     return pipe_table(["task", "system", "condition", "seed", *classes], rows, "Error classes per cell (counts).")
 
 
@@ -102,31 +171,48 @@ def setup_text(config: dict, tasks: dict, models: dict, pricing: dict) -> str:
     """Models, conditions, training and cost assumptions as prose and a table."""
     cond_rows = []
     for name, cond in config["conditions"].items():
-        detail = f"{cond.get('shots', 0)} in-context examples" if cond["kind"] == "prompt" else \
-            f"LoRA on {cond['train_size']} examples" + (f", overrides {cond['lora']}" if cond.get("lora") else "")
+        detail = (
+            f"{cond.get('shots', 0)} in-context examples"
+            if cond["kind"] == "prompt"
+            else f"LoRA on {cond['train_size']} examples" + (f", overrides {cond['lora']}" if cond.get("lora") else "")
+        )
         cond_rows.append([name, cond["kind"], detail])
-    model_lines = [f"- **{m.get('display_name', name)}** (`{name}`, {m.get('license', 'unknown')} licence), "
-                   f"LoRA r={m['lora']['r']}, alpha={m['lora']['alpha']}, lr={m['lora']['learning_rate']}, "
-                   f"{m['lora']['epochs']} epoch(s), batch {m['lora']['batch_size']}, targets `{m['lora']['target_modules']}`."
-                   for name, m in models.items()]
-    task_lines = [f"- **{name}**: {t.get('description', '')} Primary metric `{t['primary_metric']}`; greedy decoding, "
-                  f"at most {t['max_new_tokens']} new tokens." for name, t in tasks.items()]
+    model_lines = [
+        f"- **{m.get('display_name', name)}** (`{name}`, {m.get('license', 'unknown')} licence), "
+        f"LoRA r={m['lora']['r']}, alpha={m['lora']['alpha']}, lr={m['lora']['learning_rate']}, "
+        f"{m['lora']['epochs']} epoch(s), batch {m['lora']['batch_size']}, targets `{m['lora']['target_modules']}`."
+        for name, m in models.items()
+    ]
+    task_lines = [
+        f"- **{name}**: {t.get('description', '')} Primary metric `{t['primary_metric']}`; greedy decoding, "
+        f"at most {t['max_new_tokens']} new tokens."
+        for name, t in tasks.items()
+    ]
     cost = config["cost"]
     hardware = pricing["hardware"][cost["hardware_profile"]]
     api = pricing["api"][cost["api_reference"]]
-    return "\n".join([
-        "**Tasks.**", "", *task_lines, "", "**Models.**", "", *model_lines, "",
-        pipe_table(["condition", "kind", "definition"], cond_rows, "Data-constrained conditions."),
-        f"**Cost assumptions** (prices read on {pricing['prices_read_on']}, {pricing['currency']}). Local cells ran "
-        f"on `{cost['hardware_profile']}` ({hardware.get('description', '')}) at ${hardware['hourly_usd']}/hour, "
-        f"billed at {cost['utilisation']:.0%} utilisation with {cost['min_replicas']} always-on replica(s). The API "
-        f"reference `{cost['api_reference']}` costs ${api['input_per_1m']}/1M input and ${api['output_per_1m']}/1M "
-        f"output tokens{' with its batch discount' if cost['api_batch'] else ''}; its usage is estimated from the "
-        f"measured token counts of the `{cost['api_condition']}` prompts. Engineering costs "
-        f"${pricing['engineering']['hourly_usd']}/hour for {pricing['engineering']['hours']['prompt']} hours "
-        f"(prompting) or {pricing['engineering']['hours']['lora']} hours (LoRA).",
-        "",
-    ])
+    return "\n".join(
+        [
+            "**Tasks.**",
+            "",
+            *task_lines,
+            "",
+            "**Models.**",
+            "",
+            *model_lines,
+            "",
+            pipe_table(["condition", "kind", "definition"], cond_rows, "Data-constrained conditions."),
+            f"**Cost assumptions** (prices read on {pricing['prices_read_on']}, {pricing['currency']}). Local cells ran "
+            f"on `{cost['hardware_profile']}` ({hardware.get('description', '')}) at ${hardware['hourly_usd']}/hour, "
+            f"billed at {cost['utilisation']:.0%} utilisation with {cost['min_replicas']} always-on replica(s). The API "
+            f"reference `{cost['api_reference']}` costs ${api['input_per_1m']}/1M input and ${api['output_per_1m']}/1M "
+            f"output tokens{' with its batch discount' if cost['api_batch'] else ''}; its usage is estimated from the "
+            f"measured token counts of the `{cost['api_condition']}` prompts. Engineering costs "
+            f"${pricing['engineering']['hourly_usd']}/hour for {pricing['engineering']['hours']['prompt']} hours "
+            f"(prompting) or {pricing['engineering']['hours']['lora']} hours (LoRA).",
+            "",
+        ]
+    )
 
 
 def findings_text(cells: pd.DataFrame, breakeven: pd.DataFrame) -> str:
@@ -140,10 +226,12 @@ def findings_text(cells: pd.DataFrame, breakeven: pd.DataFrame) -> str:
         if not zero.empty and best["condition"] != "zero_shot":
             z = zero.iloc[0]
             separated = best["ci_low"] > z["ci_high"]
-            line += (f", against {with_ci(z)} zero-shot; the 95% CIs "
-                     f"{'do not overlap' if separated else 'overlap'}")
-        match = breakeven[(breakeven["task"] == task) & (breakeven["system"] == best["system"])
-                          & (breakeven["condition"] == best["condition"])]
+            line += f", against {with_ci(z)} zero-shot; the 95% CIs {'do not overlap' if separated else 'overlap'}"
+        match = breakeven[
+            (breakeven["task"] == task)
+            & (breakeven["system"] == best["system"])
+            & (breakeven["condition"] == best["condition"])
+        ]
         if not match.empty:
             line += f". Self-hosting it breaks even with {match.iloc[0]['api']} at {volume(match.iloc[0]['breakeven_daily_volume'])} queries/day"
         lines.append(line + ".")
@@ -152,8 +240,9 @@ def findings_text(cells: pd.DataFrame, breakeven: pd.DataFrame) -> str:
 
 def provenance_text(config: dict, models: dict, pricing: dict) -> str:
     try:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True,
-                             check=True).stdout.strip()
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         sha = "unknown (not a git checkout)"
     digest = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
@@ -164,19 +253,30 @@ def provenance_text(config: dict, models: dict, pricing: dict) -> str:
         except importlib.metadata.PackageNotFoundError:
             continue
     sources = [f"`{name}`: {json.dumps(m['source'], sort_keys=True)}" for name, m in models.items()]
-    return "\n".join([
-        f"- Code: git `{sha}`; run `{config['run']}`; config hash `{digest}`.",
-        f"- Packages: {', '.join(versions)}.",
-        f"- Model sources: {'; '.join(sources)}.",
-        f"- Prices read on {pricing['prices_read_on']}.",
-        "",
-    ])
+    return "\n".join(
+        [
+            f"- Code: git `{sha}`; run `{config['run']}`; config hash `{digest}`.",
+            f"- Packages: {', '.join(versions)}.",
+            f"- Model sources: {'; '.join(sources)}.",
+            f"- Prices read on {pricing['prices_read_on']}.",
+            "",
+        ]
+    )
 
 
-def write_fragments(out_dir: Path, cells: pd.DataFrame, metrics: pd.DataFrame, errors: pd.DataFrame,
-                    costs: pd.DataFrame,
-                    breakeven: pd.DataFrame, manifests: dict[str, dict], pricing: dict, config: dict,
-                    tasks: dict, models: dict) -> None:
+def write_fragments(
+    out_dir: Path,
+    cells: pd.DataFrame,
+    metrics: pd.DataFrame,
+    errors: pd.DataFrame,
+    costs: pd.DataFrame,
+    breakeven: pd.DataFrame,
+    manifests: dict[str, dict],
+    pricing: dict,
+    config: dict,
+    tasks: dict,
+    models: dict,
+) -> None:
     """Write every fragment the paper template includes."""
     out_dir.mkdir(parents=True, exist_ok=True)
     months = config["cost"]["months"]

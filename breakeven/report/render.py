@@ -97,9 +97,7 @@ def _quarto(qmd: Path, *args: str) -> None:
         raise _failure(qmd, "quarto", proc.stderr)
 
 
-def _render_pandoc_typst(
-    qmd: Path, html_out: Path, pdf_out: Path, keep_source: Path | None
-) -> None:
+def _render_pandoc_typst(qmd: Path, html_out: Path, pdf_out: Path, keep_source: Path | None) -> None:
     """Render HTML with pandoc, and PDF with pandoc's typst output and the typst package.
 
     Everything is produced in memory; the outputs are written only once both succeed.

@@ -97,7 +97,12 @@ class _Situation:
 
 _SITUATIONS: tuple[_Situation, ...] = (
     _Situation(
-        "billing/double_charge", "refund duplicate charge", 3, "any", (3, 5, 2), "last order",
+        "billing/double_charge",
+        "refund duplicate charge",
+        3,
+        "any",
+        (3, 5, 2),
+        "last order",
         ("Charged twice", "Duplicate payment on order {order}", "Double charge on my card"),
         (
             "I was charged twice for my {items}. My bank statement shows two payments of {amount} on {date}, "
@@ -112,7 +117,12 @@ _SITUATIONS: tuple[_Situation, ...] = (
         ),
     ),
     _Situation(
-        "billing/cancel_subscription", "cancel subscription", 2, "sw", (3, 6, 1), "subscription",
+        "billing/cancel_subscription",
+        "cancel subscription",
+        2,
+        "sw",
+        (3, 6, 1),
+        "subscription",
         ("Cancel my subscription", "Cancellation request", "Please stop auto-renewal"),
         (
             "Please cancel my {items} at the end of the current billing period. I no longer need it and don't "
@@ -127,7 +137,12 @@ _SITUATIONS: tuple[_Situation, ...] = (
         suffix=" subscription",
     ),
     _Situation(
-        "billing/wrong_amount", "correct overcharged invoice", 3, "any", (3, 5, 2), "order",
+        "billing/wrong_amount",
+        "correct overcharged invoice",
+        3,
+        "any",
+        (3, 5, 2),
+        "order",
         ("Invoice amount is wrong", "Overcharged on invoice {invoice}", "Billing error"),
         (
             "Invoice {invoice} charges me {amount} for my {items}, but the price on your website when I ordered "
@@ -139,7 +154,12 @@ _SITUATIONS: tuple[_Situation, ...] = (
         ),
     ),
     _Situation(
-        "billing/update_payment_method", "update payment method", 2, "sw", (5, 5, 0), "account",
+        "billing/update_payment_method",
+        "update payment method",
+        2,
+        "sw",
+        (5, 5, 0),
+        "account",
         ("New card details", "Update payment method", "Card expired"),
         (
             "My card ending in {last4} has expired and I'd like to put a new one on my {items}. The website "
@@ -152,7 +172,12 @@ _SITUATIONS: tuple[_Situation, ...] = (
         suffix=" account",
     ),
     _Situation(
-        "billing/request_invoice", "send invoice copy", 2, "any", (4, 5, 1), "order",
+        "billing/request_invoice",
+        "send invoice copy",
+        2,
+        "any",
+        (4, 5, 1),
+        "order",
         ("Invoice request for {order}", "Need a copy of my invoice", "VAT invoice"),
         (
             "Could you send me a copy of the invoice for my {items} (order {order})? Our accounting department "
@@ -164,7 +189,12 @@ _SITUATIONS: tuple[_Situation, ...] = (
         ),
     ),
     _Situation(
-        "billing/refund_status", "check refund status", 3, "any", (3, 6, 1), "order",
+        "billing/refund_status",
+        "check refund status",
+        3,
+        "any",
+        (3, 6, 1),
+        "order",
         ("Where is my refund?", "Refund status for order {order}", "Refund not received"),
         (
             "I returned my {items} on {date} and was told the refund of {amount} would take five business days. "
@@ -176,7 +206,12 @@ _SITUATIONS: tuple[_Situation, ...] = (
         ),
     ),
     _Situation(
-        "billing/failed_payment", "fix failed payment", 4, "sw", (3, 6, 1), "subscription",
+        "billing/failed_payment",
+        "fix failed payment",
+        4,
+        "sw",
+        (3, 6, 1),
+        "subscription",
         ("Payment declined", "Payment keeps failing", "Service suspended for non-payment?"),
         (
             "My renewal payment of {amount} for my {items} keeps getting declined, even though the card ending "
@@ -191,7 +226,12 @@ _SITUATIONS: tuple[_Situation, ...] = (
         critical=("Our store is down because the service was suspended, so this is urgent.",),
     ),
     _Situation(
-        "technical/no_power", "fix device not turning on", 3, "hw", (1, 9, 0), "device",
+        "technical/no_power",
+        "fix device not turning on",
+        3,
+        "hw",
+        (1, 9, 0),
+        "device",
         ("Device won't turn on", "Dead on arrival?", "No power"),
         (
             "My {items} won't turn on anymore. I charged it overnight and tried a different cable and outlet, "
@@ -203,7 +243,12 @@ _SITUATIONS: tuple[_Situation, ...] = (
         ),
     ),
     _Situation(
-        "technical/connection_drops", "fix connection drops", 3, "hw", (1, 9, 0), "device",
+        "technical/connection_drops",
+        "fix connection drops",
+        3,
+        "hw",
+        (1, 9, 0),
+        "device",
         ("Connection keeps dropping", "Wi-Fi disconnects", "Unstable connection"),
         (
             "My {items} keeps dropping the Wi-Fi connection every hour or so. I have to unplug it and plug it "
@@ -216,7 +261,12 @@ _SITUATIONS: tuple[_Situation, ...] = (
         critical=("Our shop's card terminals rely on this connection, so we're losing sales every hour.",),
     ),
     _Situation(
-        "technical/app_crash", "fix app crashing", 3, "sw", (2, 8, 0), "app",
+        "technical/app_crash",
+        "fix app crashing",
+        3,
+        "sw",
+        (2, 8, 0),
+        "app",
         ("App keeps crashing", "Crash on startup", "Can't open the app"),
         (
             "My {items} keeps crashing every time I open it on my phone. It shows the splash screen for a second "
@@ -230,7 +280,12 @@ _SITUATIONS: tuple[_Situation, ...] = (
         critical=("Our store is down because we run all our orders through it.",),
     ),
     _Situation(
-        "technical/sync_failure", "fix data sync", 3, "sw", (2, 6, 2), "data",
+        "technical/sync_failure",
+        "fix data sync",
+        3,
+        "sw",
+        (2, 6, 2),
+        "data",
         ("Sync not working", "Changes not syncing between devices", "Data out of sync"),
         (
             "My {items} stopped syncing between my laptop and phone on {date}. Changes I make on one device never "
@@ -244,7 +299,12 @@ _SITUATIONS: tuple[_Situation, ...] = (
         critical=("Our whole team is blocked until this syncs again.",),
     ),
     _Situation(
-        "technical/firmware_update_failed", "recover from failed firmware update", 4, "hw", (1, 9, 0), "device",
+        "technical/firmware_update_failed",
+        "recover from failed firmware update",
+        4,
+        "hw",
+        (1, 9, 0),
+        "device",
         ("Firmware update failed", "Stuck after update", "Device bricked after update?"),
         (
             "I started a firmware update on my {items} last night and it got stuck at 60%. Now it just shows a "
@@ -256,7 +316,12 @@ _SITUATIONS: tuple[_Situation, ...] = (
         ),
     ),
     _Situation(
-        "technical/setup_help", "help with initial setup", 2, "hw", (1, 7, 2), "new device",
+        "technical/setup_help",
+        "help with initial setup",
+        2,
+        "hw",
+        (1, 7, 2),
+        "new device",
         ("Setup help", "Can't finish setup", "New device setup question"),
         (
             "I just bought my {items} and I'm stuck on the setup. The app can't find the device when it asks me "
@@ -268,7 +333,12 @@ _SITUATIONS: tuple[_Situation, ...] = (
         ),
     ),
     _Situation(
-        "technical/error_code", "resolve error code", 3, "sw", (2, 7, 1), "software",
+        "technical/error_code",
+        "resolve error code",
+        3,
+        "sw",
+        (2, 7, 1),
+        "software",
         ("Error {code}", "Getting an error message", "What does error {code} mean?"),
         (
             "Whenever I try to export a report from my {items}, I get 'Error {code}: request could not be "
@@ -280,7 +350,12 @@ _SITUATIONS: tuple[_Situation, ...] = (
         ),
     ),
     _Situation(
-        "account/reset_password", "reset password", 3, "sw", (6, 4, 0), "account",
+        "account/reset_password",
+        "reset password",
+        3,
+        "sw",
+        (6, 4, 0),
+        "account",
         ("Password reset", "Can't log in", "Forgot my password"),
         (
             "I forgot the password for my {items} and the reset link never arrives in my inbox. I've checked the "
@@ -293,7 +368,12 @@ _SITUATIONS: tuple[_Situation, ...] = (
         suffix=" account",
     ),
     _Situation(
-        "account/locked_out", "unlock account", 4, "sw", (5, 5, 0), "account",
+        "account/locked_out",
+        "unlock account",
+        4,
+        "sw",
+        (5, 5, 0),
+        "account",
         ("Account locked", "Locked out of my account", "Too many login attempts"),
         (
             "My {items} has been locked after too many login attempts, even though I'm sure I typed the right "
@@ -306,7 +386,12 @@ _SITUATIONS: tuple[_Situation, ...] = (
         suffix=" account",
     ),
     _Situation(
-        "account/change_email", "change account email", 2, "sw", (6, 4, 0), "account",
+        "account/change_email",
+        "change account email",
+        2,
+        "sw",
+        (6, 4, 0),
+        "account",
         ("Change of email address", "Update my login email", "New email address"),
         (
             "I'm changing jobs and will lose access to my work email soon. Could you change the email address on "
@@ -319,7 +404,12 @@ _SITUATIONS: tuple[_Situation, ...] = (
         suffix=" account",
     ),
     _Situation(
-        "account/delete_account", "delete account", 2, "sw", (6, 4, 0), "account",
+        "account/delete_account",
+        "delete account",
+        2,
+        "sw",
+        (6, 4, 0),
+        "account",
         ("Delete my account", "Account deletion request", "Close my account"),
         (
             "Please delete my {items} and all the data associated with it. I won't be using it anymore. Let me "
@@ -332,7 +422,12 @@ _SITUATIONS: tuple[_Situation, ...] = (
         suffix=" account",
     ),
     _Situation(
-        "account/compromised", "secure compromised account", 5, "sw", (6, 4, 0), "account",
+        "account/compromised",
+        "secure compromised account",
+        5,
+        "sw",
+        (6, 4, 0),
+        "account",
         ("Someone accessed my account", "Suspicious login alert", "Hacked account?"),
         (
             "I just got an alert about a sign-in to my {items} from a country I've never been to. I didn't do "
@@ -345,7 +440,12 @@ _SITUATIONS: tuple[_Situation, ...] = (
         suffix=" account",
     ),
     _Situation(
-        "account/two_factor", "reset two-factor authentication", 4, "sw", (6, 4, 0), "account",
+        "account/two_factor",
+        "reset two-factor authentication",
+        4,
+        "sw",
+        (6, 4, 0),
+        "account",
         ("Lost my 2FA device", "Two-factor authentication problem", "Can't get past 2FA"),
         (
             "I lost my phone, which had my authenticator app on it, so I can't get past the two-factor step on my "
@@ -358,7 +458,12 @@ _SITUATIONS: tuple[_Situation, ...] = (
         suffix=" account",
     ),
     _Situation(
-        "shipping/delayed_package", "track delayed package", 3, "hw", (2, 6, 2), "order",
+        "shipping/delayed_package",
+        "track delayed package",
+        3,
+        "hw",
+        (2, 6, 2),
+        "order",
         ("Where is my order?", "Order {order} delayed", "Package hasn't arrived"),
         (
             "I ordered my {items} on {date} and the estimated delivery was {days} days ago. The tracking page "
@@ -370,7 +475,12 @@ _SITUATIONS: tuple[_Situation, ...] = (
         ),
     ),
     _Situation(
-        "shipping/damaged_item", "replace damaged item", 3, "hw", (1, 8, 1), "order",
+        "shipping/damaged_item",
+        "replace damaged item",
+        3,
+        "hw",
+        (1, 8, 1),
+        "order",
         ("Item arrived damaged", "Broken on arrival", "Damaged package - order {order}"),
         (
             "My {items} arrived today with a cracked casing, and the box was visibly crushed. I've taken photos "
@@ -382,7 +492,12 @@ _SITUATIONS: tuple[_Situation, ...] = (
         ),
     ),
     _Situation(
-        "shipping/wrong_item", "exchange wrong item", 3, "hw", (0, 1, 0), "order",
+        "shipping/wrong_item",
+        "exchange wrong item",
+        3,
+        "hw",
+        (0, 1, 0),
+        "order",
         ("Wrong item received", "Received the wrong product", "Order {order} mix-up"),
         (
             "I ordered the {items} but the box that arrived on {date} contained a set of phone cases instead. "
@@ -394,7 +509,12 @@ _SITUATIONS: tuple[_Situation, ...] = (
         ),
     ),
     _Situation(
-        "shipping/change_address", "change shipping address", 4, "hw", (3, 5, 2), "order",
+        "shipping/change_address",
+        "change shipping address",
+        4,
+        "hw",
+        (3, 5, 2),
+        "order",
         ("Change delivery address", "Wrong shipping address on order {order}", "Address update needed"),
         (
             "I just placed order {order} for my {items} and realised I used my old address. Could you change the "
@@ -406,7 +526,12 @@ _SITUATIONS: tuple[_Situation, ...] = (
         ),
     ),
     _Situation(
-        "shipping/missing_item", "send missing item", 3, "hw", (0, 1, 0), "item",
+        "shipping/missing_item",
+        "send missing item",
+        3,
+        "hw",
+        (0, 1, 0),
+        "item",
         ("Item missing from order", "Incomplete delivery", "Order {order} is missing something"),
         (
             "My order {order} arrived on {date}, but there was no {items} inside, only the packing slip listing "
@@ -418,7 +543,12 @@ _SITUATIONS: tuple[_Situation, ...] = (
         ),
     ),
     _Situation(
-        "shipping/return_label", "request return label", 2, "hw", (2, 7, 1), "order",
+        "shipping/return_label",
+        "request return label",
+        2,
+        "hw",
+        (2, 7, 1),
+        "order",
         ("Return label request", "How do I return this?", "Return for order {order}"),
         (
             "I'd like to return my {items} from order {order}, as it's not what I expected. Could you email me a "
@@ -430,7 +560,12 @@ _SITUATIONS: tuple[_Situation, ...] = (
         ),
     ),
     _Situation(
-        "other/partnership", "discuss partnership", 1, "any", (7, 3, 0), "products",
+        "other/partnership",
+        "discuss partnership",
+        1,
+        "any",
+        (7, 3, 0),
+        "products",
         ("Partnership opportunity", "Collaboration proposal", "Reseller partnership"),
         (
             "I run a small chain of electronics shops and we'd love to explore becoming an authorised reseller of "
@@ -442,7 +577,12 @@ _SITUATIONS: tuple[_Situation, ...] = (
         ),
     ),
     _Situation(
-        "other/product_feedback", "share product feedback", 1, "any", (2, 6, 2), "products",
+        "other/product_feedback",
+        "share product feedback",
+        1,
+        "any",
+        (2, 6, 2),
+        "products",
         ("Some feedback", "Product feedback", "A suggestion"),
         (
             "I wanted to share some feedback on my {items}. The setup instructions could be clearer, and a dark "
@@ -454,7 +594,12 @@ _SITUATIONS: tuple[_Situation, ...] = (
         ),
     ),
     _Situation(
-        "other/data_request", "export personal data", 3, "sw", (7, 3, 0), "account",
+        "other/data_request",
+        "export personal data",
+        3,
+        "sw",
+        (7, 3, 0),
+        "account",
         ("Data access request", "GDPR request", "Request for a copy of my data"),
         (
             "Under the GDPR, I'm requesting a copy of all the personal data you hold about me, including data "
@@ -467,7 +612,12 @@ _SITUATIONS: tuple[_Situation, ...] = (
         suffix=" account",
     ),
     _Situation(
-        "other/bulk_quote", "request bulk pricing", 2, "hw", (2, 6, 2), "products",
+        "other/bulk_quote",
+        "request bulk pricing",
+        2,
+        "hw",
+        (2, 6, 2),
+        "products",
         ("Bulk order quote", "Volume pricing", "Quote request for {qty} units"),
         (
             "We're planning to equip our new office and would like a quote for {qty} units of your {items}. Do "
@@ -481,109 +631,269 @@ _SITUATIONS: tuple[_Situation, ...] = (
 )
 
 _NAMES: tuple[str, ...] = (
-    "Priya Shah", "Mateo García", "Aiko Tanaka", "Oluwaseun Adeyemi", "Liam O'Connor", "Fatima Al-Sayed",
-    "Chen Wei", "Sofia Rossi", "Dmitri Volkov", "Amara Okafor", "Lucas Moreau", "Ingrid Johansson",
-    "Kwame Mensah", "Mei Lin Wong", "Carlos Mendes", "Hannah Schmidt", "Arjun Mehta", "Nadia Haddad",
-    "Tomáš Novák", "Yuki Sato", "Grace Kim", "Ethan Brooks", "Zanele Dlamini", "Rafael Costa", "Elif Yılmaz",
-    "Siobhan Murphy", "Ravi Krishnan", "Leila Rahimi", "Jakub Kowalski", "Ana Pereira", "Noah Fischer",
-    "Chloé Dubois", "Kofi Boateng", "Isabella Martínez", "Hiroshi Nakamura", "Olivia Bennett", "Minho Park",
-    "Aisha Bello", "Mohammed Rahman", "Nguyen Thi Lan", "Sven Larsen", "Camila Ortiz", "Tariq Hussain",
-    "Emma Wilson", "James Carter", "Anastasia Petrova", "Diego Fernández", "Keiko Yamamoto", "Samuel Osei",
-    "Lena Hoffmann", "Rohan Iyer", "Marta Nowak", "Thabo Nkosi", "Julia Svensson", "Omar Farouk",
-    "Valentina Bruno", "Daniel Cohen", "Amani Mwangi", "Patrick Doyle", "Layla Nasser",
+    "Priya Shah",
+    "Mateo García",
+    "Aiko Tanaka",
+    "Oluwaseun Adeyemi",
+    "Liam O'Connor",
+    "Fatima Al-Sayed",
+    "Chen Wei",
+    "Sofia Rossi",
+    "Dmitri Volkov",
+    "Amara Okafor",
+    "Lucas Moreau",
+    "Ingrid Johansson",
+    "Kwame Mensah",
+    "Mei Lin Wong",
+    "Carlos Mendes",
+    "Hannah Schmidt",
+    "Arjun Mehta",
+    "Nadia Haddad",
+    "Tomáš Novák",
+    "Yuki Sato",
+    "Grace Kim",
+    "Ethan Brooks",
+    "Zanele Dlamini",
+    "Rafael Costa",
+    "Elif Yılmaz",
+    "Siobhan Murphy",
+    "Ravi Krishnan",
+    "Leila Rahimi",
+    "Jakub Kowalski",
+    "Ana Pereira",
+    "Noah Fischer",
+    "Chloé Dubois",
+    "Kofi Boateng",
+    "Isabella Martínez",
+    "Hiroshi Nakamura",
+    "Olivia Bennett",
+    "Minho Park",
+    "Aisha Bello",
+    "Mohammed Rahman",
+    "Nguyen Thi Lan",
+    "Sven Larsen",
+    "Camila Ortiz",
+    "Tariq Hussain",
+    "Emma Wilson",
+    "James Carter",
+    "Anastasia Petrova",
+    "Diego Fernández",
+    "Keiko Yamamoto",
+    "Samuel Osei",
+    "Lena Hoffmann",
+    "Rohan Iyer",
+    "Marta Nowak",
+    "Thabo Nkosi",
+    "Julia Svensson",
+    "Omar Farouk",
+    "Valentina Bruno",
+    "Daniel Cohen",
+    "Amani Mwangi",
+    "Patrick Doyle",
+    "Layla Nasser",
 )
-_TITLES = ("Operations Manager", "IT Administrator", "Office Manager", "Founder", "Head of Finance", "Owner",
-           "Procurement Lead", "Freelance Designer")
-_COMPANIES = ("Greenleaf Bakery", "Hollow Pine Studio", "Marlow & Finch LLP", "Tidewater Logistics",
-              "Bluebird Dental", "Orchard Lane Cafe", "Kite & Compass Travel", "Redwood Analytics")
+_TITLES = (
+    "Operations Manager",
+    "IT Administrator",
+    "Office Manager",
+    "Founder",
+    "Head of Finance",
+    "Owner",
+    "Procurement Lead",
+    "Freelance Designer",
+)
+_COMPANIES = (
+    "Greenleaf Bakery",
+    "Hollow Pine Studio",
+    "Marlow & Finch LLP",
+    "Tidewater Logistics",
+    "Bluebird Dental",
+    "Orchard Lane Cafe",
+    "Kite & Compass Travel",
+    "Redwood Analytics",
+)
 _HANDLES = ("bluefox", "nightowl", "greentea", "paperplane", "sunnydays", "techfan", "rivertown", "coffeelover")
 _STREETS = ("Harbour Street", "Maple Avenue", "Elm Road", "Station Lane", "Queen's Parade", "Willow Court")
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December")
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
-_GREETINGS = ("Hi,", "Hello,", "Hi there,", "Dear Support Team,", "Hello Ardent team,", "To whom it may concern,",
-              "Hey,", "Good morning,", "Dear Sir or Madam,", "Hi support,")
+_GREETINGS = (
+    "Hi,",
+    "Hello,",
+    "Hi there,",
+    "Dear Support Team,",
+    "Hello Ardent team,",
+    "To whom it may concern,",
+    "Hey,",
+    "Good morning,",
+    "Dear Sir or Madam,",
+    "Hi support,",
+)
 _INTROS = ("This is {name}.", "My name is {name}.", "{name} here.", "I'm {name}, a customer since {year}.")
-_SIGN_OFFS = ("Best,", "Regards,", "Thanks,", "Kind regards,", "Best regards,", "Sincerely,", "Cheers,",
-              "Thank you,", "All the best,")
+_SIGN_OFFS = (
+    "Best,",
+    "Regards,",
+    "Thanks,",
+    "Kind regards,",
+    "Best regards,",
+    "Sincerely,",
+    "Cheers,",
+    "Thank you,",
+    "All the best,",
+)
 _GENERIC_SUBJECTS = ("Help needed", "Support request", "Question", "Quick question")
 
-_CALM = ("No rush on this, whenever you get a chance is fine.", "It's not urgent at all, I just wanted to flag it.",
-         "There's no hurry here, next week is fine.", "Take your time with this one, it's low priority.")
-_DEADLINE = ("I need this sorted before {weekday}, please.", "Could you resolve this by {weekday}? I'm travelling "
-             "after that.", "I'd appreciate an answer before the end of the week.",
-             "I have a deadline on {weekday}, so a quick reply would help.")
-_CRITICAL = ("This is urgent, please handle it ASAP.", "Please treat this as an emergency and escalate it "
-             "immediately.", "I need this fixed today, it's critical.", "Please respond as soon as possible, "
-             "this is urgent.")
+_CALM = (
+    "No rush on this, whenever you get a chance is fine.",
+    "It's not urgent at all, I just wanted to flag it.",
+    "There's no hurry here, next week is fine.",
+    "Take your time with this one, it's low priority.",
+)
+_DEADLINE = (
+    "I need this sorted before {weekday}, please.",
+    "Could you resolve this by {weekday}? I'm travelling after that.",
+    "I'd appreciate an answer before the end of the week.",
+    "I have a deadline on {weekday}, so a quick reply would help.",
+)
+_CRITICAL = (
+    "This is urgent, please handle it ASAP.",
+    "Please treat this as an emergency and escalate it immediately.",
+    "I need this fixed today, it's critical.",
+    "Please respond as soon as possible, this is urgent.",
+)
 _TONE = {
     "positive": (
-        ("I've been a happy customer for years and I really love your products.",
-         "First of all, thank you for the great service so far!",
-         "Hope you're having a lovely day! Your team has always been wonderful to deal with.",
-         "I'm a big fan of Ardent and have recommended you to all my friends."),
-        ("Thanks so much, I really appreciate your help!",
-         "You folks are always brilliant, so I'm sure this will be quick. Many thanks!",
-         "Thank you in advance, I really appreciate it!", "Keep up the great work, and thanks again!"),
+        (
+            "I've been a happy customer for years and I really love your products.",
+            "First of all, thank you for the great service so far!",
+            "Hope you're having a lovely day! Your team has always been wonderful to deal with.",
+            "I'm a big fan of Ardent and have recommended you to all my friends.",
+        ),
+        (
+            "Thanks so much, I really appreciate your help!",
+            "You folks are always brilliant, so I'm sure this will be quick. Many thanks!",
+            "Thank you in advance, I really appreciate it!",
+            "Keep up the great work, and thanks again!",
+        ),
     ),
     "negative": (
-        ("I'm really frustrated right now.", "Honestly, I'm very disappointed with how this has gone.",
-         "This is the third time I've had to contact you about this, and frankly it's unacceptable.",
-         "I am extremely annoyed."),
-        ("If I don't get a proper answer soon, I'll take my business elsewhere.", "Frankly, this is terrible service.",
-         "I expect a proper answer this time, not another canned reply.", "Very poor experience so far."),
+        (
+            "I'm really frustrated right now.",
+            "Honestly, I'm very disappointed with how this has gone.",
+            "This is the third time I've had to contact you about this, and frankly it's unacceptable.",
+            "I am extremely annoyed.",
+        ),
+        (
+            "If I don't get a proper answer soon, I'll take my business elsewhere.",
+            "Frankly, this is terrible service.",
+            "I expect a proper answer this time, not another canned reply.",
+            "Very poor experience so far.",
+        ),
     ),
 }
-_FILLERS = ("Let me know if you need any other details from me.", "Please let me know what information you need.",
-            "I can send screenshots or receipts if needed.")
-_ASIDES = ("For context, I also use the {product} on the same account.", "In case it matters, I also own the "
-           "{product}.", "I also have the {product}, if that's relevant.")
+_FILLERS = (
+    "Let me know if you need any other details from me.",
+    "Please let me know what information you need.",
+    "I can send screenshots or receipts if needed.",
+)
+_ASIDES = (
+    "For context, I also use the {product} on the same account.",
+    "In case it matters, I also own the {product}.",
+    "I also have the {product}, if that's relevant.",
+)
 _CONTEXTS = {
-    "billing": ("I've had an account with you since {year} and normally pay by card.",
-                "I was going through my statements this weekend and noticed something I need your help with.",
-                "I look after the payments for our small office.", "I'm writing about my billing."),
-    "technical": ("I've had this problem for a few days now.", "Everything was working fine until recently.",
-                  "I searched your help centre and the community forum but couldn't find an answer.",
-                  "I'm not very technical, so please bear with me."),
-    "account": ("I'm writing about my account with you.", "I've been a member since {year}.",
-                "I couldn't find a way to do this myself on the website."),
-    "shipping": ("I placed an order on your website recently.", "I'm writing about a recent delivery.",
-                 "I ordered from you for the first time last month."),
-    "other": ("I hope this is the right address for this.",
-              "I wasn't sure which team to contact, so I'm writing here.",
-              "I've been following your company for a while."),
+    "billing": (
+        "I've had an account with you since {year} and normally pay by card.",
+        "I was going through my statements this weekend and noticed something I need your help with.",
+        "I look after the payments for our small office.",
+        "I'm writing about my billing.",
+    ),
+    "technical": (
+        "I've had this problem for a few days now.",
+        "Everything was working fine until recently.",
+        "I searched your help centre and the community forum but couldn't find an answer.",
+        "I'm not very technical, so please bear with me.",
+    ),
+    "account": (
+        "I'm writing about my account with you.",
+        "I've been a member since {year}.",
+        "I couldn't find a way to do this myself on the website.",
+    ),
+    "shipping": (
+        "I placed an order on your website recently.",
+        "I'm writing about a recent delivery.",
+        "I ordered from you for the first time last month.",
+    ),
+    "other": (
+        "I hope this is the right address for this.",
+        "I wasn't sure which team to contact, so I'm writing here.",
+        "I've been following your company for a while.",
+    ),
 }
 _EXTRAS = {
     "billing": ("My customer ID is {customer_id}.", "The payment was made with my card ending in {last4}."),
-    "technical": ("I've already tried restarting everything, with no luck.",
-                  "I followed the troubleshooting guide on your website, but it didn't help.",
-                  "The problem is the same every time I try."),
+    "technical": (
+        "I've already tried restarting everything, with no luck.",
+        "I followed the troubleshooting guide on your website, but it didn't help.",
+        "The problem is the same every time I try.",
+    ),
     "account": ("The account is registered to the address I'm writing from.", "My username is {handle}."),
     "shipping": ("The order number is {order}.", "The tracking number is {tracking}."),
     "other": ("I'm happy to provide more details if needed.", "You can reply to this address."),
 }
 _NOTICES = {  # forwarded automatic messages: (sender, subject, body, what the customer calls it)
-    "billing": ("Ardent Billing <billing@ardent.example>", "Your receipt for order {order}",
-                "Thank you for your payment of {amount} for order {order}.\nThis receipt was issued on {date}.\n\n"
-                "Ardent Billing", "receipt"),
-    "technical": ("Ardent Status <status@ardent.example>", "Maintenance complete",
-                  "The scheduled maintenance on {date} has finished and all services are running normally.\n\n"
-                  "Ardent Status", "status update"),
-    "account": ("Ardent Security <security@ardent.example>", "Security notice for your account",
-                "We noticed a change to your Ardent account on {date}.\nIf this was you, no action is needed. "
-                "Otherwise, please contact support.\n\nArdent Security", "security notice"),
-    "shipping": ("Ardent Orders <orders@ardent.example>", "Your order {order} has shipped",
-                 "Good news! Your order {order} is on its way.\nTracking number: {tracking}\nEstimated delivery: "
-                 "{date}\n\nArdent Orders", "shipping confirmation"),
+    "billing": (
+        "Ardent Billing <billing@ardent.example>",
+        "Your receipt for order {order}",
+        "Thank you for your payment of {amount} for order {order}.\nThis receipt was issued on {date}.\n\n"
+        "Ardent Billing",
+        "receipt",
+    ),
+    "technical": (
+        "Ardent Status <status@ardent.example>",
+        "Maintenance complete",
+        "The scheduled maintenance on {date} has finished and all services are running normally.\n\nArdent Status",
+        "status update",
+    ),
+    "account": (
+        "Ardent Security <security@ardent.example>",
+        "Security notice for your account",
+        "We noticed a change to your Ardent account on {date}.\nIf this was you, no action is needed. "
+        "Otherwise, please contact support.\n\nArdent Security",
+        "security notice",
+    ),
+    "shipping": (
+        "Ardent Orders <orders@ardent.example>",
+        "Your order {order} has shipped",
+        "Good news! Your order {order} is on its way.\nTracking number: {tracking}\nEstimated delivery: "
+        "{date}\n\nArdent Orders",
+        "shipping confirmation",
+    ),
 }
 _FORWARD_HEADER = "---------- Forwarded message ---------"
-_FOLLOW_UP = ("I wrote to you about this on {date} and haven't heard back, so I'm forwarding my original message "
-              "below.", "Resending my message from {date} below, since nobody has replied yet.")
+_FOLLOW_UP = (
+    "I wrote to you about this on {date} and haven't heard back, so I'm forwarding my original message below.",
+    "Resending my message from {date} below, since nobody has replied yet.",
+)
 _REPLY_LEADS = ("Following up on your reply below.", "Replying to your message below with more details.")
-_AGENT_LINES = ("Thanks for contacting us. Could you send a few more details so we can look into this?",
-                "We're sorry for the trouble. Can you confirm the order number and the email on the account?",
-                "Thanks for your patience. Could you tell us a bit more about your request?")
+_AGENT_LINES = (
+    "Thanks for contacting us. Could you send a few more details so we can look into this?",
+    "We're sorry for the trouble. Can you confirm the order number and the email on the account?",
+    "Thanks for your patience. Could you tell us a bit more about your request?",
+)
 _AGENTS = ("Sam", "Alex", "Jordan", "Robin")
 
 _TYPO_WORD = re.compile(r"\b[a-z]{4,}\b")
@@ -642,7 +952,7 @@ def _facts(rng: random.Random) -> dict[str, str]:
         "amount2": f"{currency}{(cents - rng.randrange(300, cents // 2)) / 100:.2f}",
         "date": f"{month} {day.day}",
         "stamp": f"{_WEEKDAYS[day.weekday()][:3]}, {month[:3]} {day.day}, {day.year} at {hour}:{minute:02d} "
-                 f"{rng.choice(('AM', 'PM'))}",
+        f"{rng.choice(('AM', 'PM'))}",
         "weekday": rng.choice(_WEEKDAYS[:5]),
         "last4": f"{rng.randrange(10000):04d}",
         "days": str(rng.randint(4, 21)),
@@ -665,8 +975,9 @@ def _join(names: list[str]) -> str:
 
 def _pick_cue(sit: _Situation, rng: random.Random) -> str:
     """An urgency cue that makes sense for the situation's base urgency."""
-    allowed = [c for c in _CUE_ODDS
-               if not (c == "calm" and sit.urgency > 3) and not (c == "critical" and sit.urgency < 2)]
+    allowed = [
+        c for c in _CUE_ODDS if not (c == "calm" and sit.urgency > 3) and not (c == "critical" and sit.urgency < 2)
+    ]
     return rng.choices(allowed, weights=[_CUE_ODDS[c] for c in allowed])[0]
 
 
@@ -682,10 +993,10 @@ def _add_typos(text: str, count: int, rng: random.Random) -> str:
         word = match.group()
         i = rng.randrange(1, len(word) - 1)
         if rng.random() < 0.5 and word[i] != word[i + 1]:
-            typo = word[:i] + word[i + 1] + word[i] + word[i + 2:]
+            typo = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
         else:
-            typo = word[:i] + word[i + 1:]
-        text = text[: match.start()] + typo + text[match.end():]
+            typo = word[:i] + word[i + 1 :]
+        text = text[: match.start()] + typo + text[match.end() :]
     return text
 
 
@@ -751,8 +1062,14 @@ def _signature(name: str | None, intro: bool, rng: random.Random) -> str:
         return rng.choice((sign_off, "", "Sent from my phone", f"{sign_off}\nAccounts team, {company}"))
     if intro and rng.random() < 0.5:
         return rng.choice((sign_off, f"{sign_off}\n{name.split()[0]}"))
-    return rng.choice((f"{sign_off}\n{name}", f"{sign_off}\n{name}\n{title}, {company}",
-                       f"{sign_off}\n{name}\n{company} | {phone}", f"-- \n{name}\n{title}"))
+    return rng.choice(
+        (
+            f"{sign_off}\n{name}",
+            f"{sign_off}\n{name}\n{title}, {company}",
+            f"{sign_off}\n{name}\n{company} | {phone}",
+            f"-- \n{name}\n{title}",
+        )
+    )
 
 
 def _thread_block(d: _Draft, thread: str, rng: random.Random) -> str:
@@ -800,8 +1117,13 @@ def _write_email(d: _Draft, rng: random.Random) -> str:
     if rng.random() < _P_TYPOS:
         paragraphs = _add_typos(paragraphs, rng.randint(1, 3), rng)
     greeting = rng.choice(_GREETINGS) if rng.random() < _P_GREETING else ""
-    blocks = (_subject(d, thread, rng), greeting, paragraphs, _signature(d.name, intro, rng),
-              _thread_block(d, thread, rng) if thread != "none" else "")
+    blocks = (
+        _subject(d, thread, rng),
+        greeting,
+        paragraphs,
+        _signature(d.name, intro, rng),
+        _thread_block(d, thread, rng) if thread != "none" else "",
+    )
     return "\n\n".join(b for b in blocks if b)
 
 

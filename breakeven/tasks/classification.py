@@ -11,8 +11,8 @@ import difflib
 import re
 from typing import Any
 
-from breakeven.tasks import BaseTask
 from breakeven.stats import classification_ci, mean_ci
+from breakeven.tasks import BaseTask
 
 CLOSE_MATCH_CUTOFF = 0.8
 LETTERS = "ABCDEFGHIJ"
@@ -40,8 +40,9 @@ class LabelParser:
                 return candidate, "exact"
             if normalise_label(candidate) in self._normalised:
                 return self._normalised[normalise_label(candidate)], "normalised"
-        close = difflib.get_close_matches(normalise_label(first_line), list(self._normalised), n=1,
-                                          cutoff=CLOSE_MATCH_CUTOFF)
+        close = difflib.get_close_matches(
+            normalise_label(first_line), list(self._normalised), n=1, cutoff=CLOSE_MATCH_CUTOFF
+        )
         if close:
             return self._normalised[close[0]], "closest"
         return None, "unparseable"
@@ -74,8 +75,10 @@ class ClassificationTask(BaseTask):
     def messages(self, example: dict, shots: list[dict]) -> list[dict[str, str]]:
         turns = [{"role": "system", "content": self._system()}]
         for shot in shots:
-            turns += [{"role": "user", "content": self._user(shot)},
-                      {"role": "assistant", "content": self.target_text(shot)}]
+            turns += [
+                {"role": "user", "content": self._user(shot)},
+                {"role": "assistant", "content": self.target_text(shot)},
+            ]
         return [*turns, {"role": "user", "content": self._user(example)}]
 
     def parse(self, output: str, example: dict) -> tuple[str | None, str]:
@@ -88,15 +91,23 @@ class ClassificationTask(BaseTask):
             error = how
         else:
             error = "correct" if correct else "wrong_label"
-        return {"accuracy": correct, "valid_label": float(label is not None), "parsed": label, "match": how,
-                "gold": example["target"], "error_class": error}
+        return {
+            "accuracy": correct,
+            "valid_label": float(label is not None),
+            "parsed": label,
+            "match": how,
+            "gold": example["target"],
+            "error_class": error,
+        }
 
     def metrics(self, per_example: list[dict], bootstrap: dict) -> dict[str, dict]:
         """Primary metric recomputed per bootstrap resample; accuracy and valid-label rate as means."""
         golds = [row["gold"] for row in per_example]
         preds = [row["parsed"] for row in per_example]
-        out = {name: mean_ci([row[name] for row in per_example], **bootstrap).as_dict()
-               for name in ("accuracy", "valid_label")}
+        out = {
+            name: mean_ci([row[name] for row in per_example], **bootstrap).as_dict()
+            for name in ("accuracy", "valid_label")
+        }
         primary = self.cfg["primary_metric"]
         if primary != "accuracy":
             out[primary] = classification_ci(golds, preds, self.labels, primary, **bootstrap).as_dict()

@@ -42,8 +42,10 @@ class CodeTask(BaseTask):
     def messages(self, example: dict, shots: list[dict]) -> list[dict[str, str]]:
         turns = [{"role": "system", "content": self.prompt["system"]}]
         for shot in shots:
-            turns += [{"role": "user", "content": self._user(shot)},
-                      {"role": "assistant", "content": self.target_text(shot)}]
+            turns += [
+                {"role": "user", "content": self._user(shot)},
+                {"role": "assistant", "content": self.target_text(shot)},
+            ]
         return [*turns, {"role": "user", "content": self._user(example)}]
 
     def score_batch(self, outputs: list[str], examples: list[dict]) -> list[dict[str, Any]]:
@@ -51,21 +53,26 @@ class CodeTask(BaseTask):
 
         codes = [extract_code(output or "") for output in outputs]
         limits = Limits(timeout_s=self.execution.get("timeout_s", 10.0), memory_mb=self.execution.get("memory_mb", 512))
-        jobs = [(code, ex["input"]["test_list"], ex["input"].get("test_setup_code", "")) for code, ex in
-                zip(codes, examples)]
+        jobs = [
+            (code, ex["input"]["test_list"], ex["input"].get("test_setup_code", ""))
+            for code, ex in zip(codes, examples)
+        ]
         runnable = [i for i, code in enumerate(codes) if code]
-        outcomes = dict(zip(runnable, run_many([jobs[i] for i in runnable], limits,
-                                               workers=self.execution.get("workers", 2))))
+        outcomes = dict(
+            zip(runnable, run_many([jobs[i] for i in runnable], limits, workers=self.execution.get("workers", 2)))
+        )
         results = []
         for i, code in enumerate(codes):
             outcome = outcomes.get(i)
             passed = bool(outcome and outcome.passed)
-            results.append({
-                "pass_at_1": float(passed),
-                "parsed": code,
-                "error_class": "empty" if not code else outcome.status,
-                "detail": outcome.detail if outcome else "",
-            })
+            results.append(
+                {
+                    "pass_at_1": float(passed),
+                    "parsed": code,
+                    "error_class": "empty" if not code else outcome.status,
+                    "detail": outcome.detail if outcome else "",
+                }
+            )
         return results
 
     def metrics(self, per_example: list[dict], bootstrap: dict) -> dict[str, dict]:

@@ -12,8 +12,8 @@ import json
 import re
 from typing import Any
 
-from breakeven.tasks import BaseTask
 from breakeven.stats import mean_ci
+from breakeven.tasks import BaseTask
 
 FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 
@@ -109,7 +109,9 @@ class ExtractionTask(BaseTask):
             error = "empty" if not (output or "").strip() else "invalid_json"
             fields = {name: 0.0 for name in self.fields}
             return self._result(fields, valid=False, parsed=None, error=error)
-        fields = {name: field_score(parsed.get(name), example["target"].get(name), spec) for name, spec in self.fields.items()}
+        fields = {
+            name: field_score(parsed.get(name), example["target"].get(name), spec) for name, spec in self.fields.items()
+        }
         if all(score == 1.0 for score in fields.values()):
             error = "correct"
         elif not any(fields.values()):

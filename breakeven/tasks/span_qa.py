@@ -28,11 +28,15 @@ class SpanQATask(BaseTask):
         self.chunking = cfg["chunking"]
 
     def _windows(self, context: str) -> list[tuple[int, int]]:
-        return windows(context, None, self.chunking["window"], self.chunking["stride"],
-                       self.chunking.get("max_windows"))
+        return windows(
+            context, None, self.chunking["window"], self.chunking["stride"], self.chunking.get("max_windows")
+        )
 
     def _user(self, question: str, excerpt: str) -> dict[str, str]:
-        return {"role": "user", "content": self.prompt["user"].replace("{question}", question).replace("{input}", excerpt)}
+        return {
+            "role": "user",
+            "content": self.prompt["user"].replace("{question}", question).replace("{input}", excerpt),
+        }
 
     def _answer_window(self, example: dict) -> str:
         """The first window that holds a whole located answer (else the first window)."""
@@ -47,14 +51,19 @@ class SpanQATask(BaseTask):
     def _shot_turns(self, shots: list[dict]) -> list[dict[str, str]]:
         turns = []
         for shot in shots:
-            turns += [self._user(shot["input"]["question"], self._answer_window(shot)),
-                      {"role": "assistant", "content": self.target_text(shot)}]
+            turns += [
+                self._user(shot["input"]["question"], self._answer_window(shot)),
+                {"role": "assistant", "content": self.target_text(shot)},
+            ]
         return turns
 
     def messages(self, example: dict, shots: list[dict]) -> list[dict[str, str]]:
         """The training conversation: the answer window of the example and its quote as the target."""
-        return [{"role": "system", "content": self.prompt["system"]}, *self._shot_turns(shots),
-                self._user(example["input"]["question"], self._answer_window(example))]
+        return [
+            {"role": "system", "content": self.prompt["system"]},
+            *self._shot_turns(shots),
+            self._user(example["input"]["question"], self._answer_window(example)),
+        ]
 
     def target_text(self, example: dict) -> str:
         window = self._answer_window(example)
@@ -86,17 +95,29 @@ class SpanQATask(BaseTask):
             error = "spurious_answer"
         else:
             error = "correct" if f1 == 1.0 else ("partially_correct" if f1 > 0 else "wrong_span")
-        return {"token_f1": f1, "exact_match": exact_match(predicted, golds), "has_answer": has_answer,
-                "predicted_answer": bool(predicted), "parsed": predicted, "error_class": error}
+        return {
+            "token_f1": f1,
+            "exact_match": exact_match(predicted, golds),
+            "has_answer": has_answer,
+            "predicted_answer": bool(predicted),
+            "parsed": predicted,
+            "error_class": error,
+        }
 
     def metrics(self, per_example: list[dict], bootstrap: dict) -> dict[str, dict]:
         truth = np.array([row["has_answer"] for row in per_example], dtype=bool)
         said = np.array([row["predicted_answer"] for row in per_example], dtype=bool)
         detection = answer_detection(truth.tolist(), said.astype(float).tolist(), threshold=0.5)
-        out = {name: mean_ci([row[name] for row in per_example], **bootstrap).as_dict()
-               for name in ("token_f1", "exact_match")}
+        out = {
+            name: mean_ci([row[name] for row in per_example], **bootstrap).as_dict()
+            for name in ("token_f1", "exact_match")
+        }
         for name in ("precision", "recall", "f1"):
             out[f"detection_{name}"] = binary_detection_ci(truth, said, name, **bootstrap).as_dict()
-        out["detection_aupr"] = {"value": detection["aupr"], "ci_low": float("nan"), "ci_high": float("nan"),
-                                 "n": len(per_example)}
+        out["detection_aupr"] = {
+            "value": detection["aupr"],
+            "ci_low": float("nan"),
+            "ci_high": float("nan"),
+            "n": len(per_example),
+        }
         return out

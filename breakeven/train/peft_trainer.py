@@ -38,7 +38,9 @@ def sft_config(request: TrainRequest, work_dir: Path, device: str):
         data_seed=request.seed,
         use_cpu=device == "cpu",
         bf16=request.bf16 if device == "cpu" else device == "cuda",
-        gradient_checkpointing=device == "cuda" if request.gradient_checkpointing is None else request.gradient_checkpointing,
+        gradient_checkpointing=device == "cuda"
+        if request.gradient_checkpointing is None
+        else request.gradient_checkpointing,
         dataloader_num_workers=0,
         disable_tqdm=False,
     )
@@ -72,11 +74,15 @@ def train_lora(request: TrainRequest) -> dict:
     )
     kept = len(trainer.train_dataset)
     if kept < len(request.train):
-        print(f"{len(request.train) - kept} of {len(request.train)} training conversations lost their answer to "
-              f"truncation at max_seq_length={request.max_seq_length} and were dropped")
+        print(
+            f"{len(request.train) - kept} of {len(request.train)} training conversations lost their answer to "
+            f"truncation at max_seq_length={request.max_seq_length} and were dropped"
+        )
     if kept == 0:
-        raise ValueError(f"every training conversation is longer than max_seq_length={request.max_seq_length} "
-                         "tokens before its answer: raise the task's max_seq_length")
+        raise ValueError(
+            f"every training conversation is longer than max_seq_length={request.max_seq_length} "
+            "tokens before its answer: raise the task's max_seq_length"
+        )
     start = time.perf_counter()
     result = trainer.train()
     train_seconds = time.perf_counter() - start
