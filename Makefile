@@ -38,6 +38,8 @@ test: venv
 
 lint: venv
 	$(BIN)/snakemake --lint
+	$(BIN)/ruff check breakeven workflow tests bench
+	$(BIN)/ruff format --check breakeven workflow tests bench
 
 bench: venv
 	$(BIN)/python -m bench

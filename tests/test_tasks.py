@@ -86,3 +86,26 @@ def test_extract_code():
     assert extract_code("def g(x):\n    return x") == "def g(x):\n    return x"
     assert extract_code("```\nprint(1)\n```") == "print(1)"
     assert extract_code("```python\ndef cut_off(") == "def cut_off("
+
+
+MIRROR = __import__("pathlib").Path(__import__("os").environ.get("BREAKEVEN_DATA_MIRROR", "/work/shared/data"))
+
+
+@pytest.mark.skipif(not (MIRROR / "mbpp").exists(), reason=f"no MBPP mirror at {MIRROR}")
+def test_mbpp_task_scores_references_and_broken_answers_in_the_sandbox():
+    from breakeven.data.mirror import read_mirror
+    from breakeven.tasks.codegen import CodeTask
+
+    rows = [r for r in read_mirror("mbpp", MIRROR) if r["meta"]["split"] == "test"][:12]
+    task = CodeTask(
+        {"name": "mbpp", "kind": "code", "primary_metric": "pass_at_1", "execution": {"timeout_s": 10}},
+        {"system": "Write Python.", "user": "{input}"},
+    )
+    references = [task.target_text(r) for r in rows]  # fenced, as a model would answer
+    broken = ["", "def nothing(:\n", "```python\nwhile True:\n    pass\n```", "I cannot help with that."]
+    scores = task.score_batch(references + broken, rows + rows[:4])
+    assert [s["pass_at_1"] for s in scores[:12]] == [1.0] * 12
+    assert [s["error_class"] for s in scores[12:]] == ["empty", "syntax_error", "timeout", "syntax_error"]
+    metrics = task.metrics(scores, {"n_resamples": 500, "confidence": 0.95, "seed": 0})
+    assert metrics["pass_at_1"]["value"] == pytest.approx(12 / 16)
+    assert "assert" in task.messages(rows[0], [])[-1]["content"]
