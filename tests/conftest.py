@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,9 @@ from breakeven.jsonio import read_yaml
 from breakeven.runtime import prepare_job_environment
 
 prepare_job_environment()
+
+MIRROR = Path(os.environ.get("BREAKEVEN_DATA_MIRROR", REPO_ROOT.parent / "shared" / "data"))
+"""The published benchmark files (../shared/data beside the checkout unless BREAKEVEN_DATA_MIRROR says)."""
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections import Counter
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import MIRROR
 
 from breakeven.chunking import aggregate, windows
 from breakeven.data.cuad import (
@@ -24,7 +24,7 @@ from breakeven.data.cuad import (
 )
 from breakeven.metrics.qa import answer_detection, exact_match, normalize_answer, token_f1
 
-CUAD_DIR = Path(os.environ.get("BREAKEVEN_DATA_MIRROR", "/work/shared/data")) / "cuad"
+CUAD_DIR = MIRROR / "cuad"
 needs_mirror = pytest.mark.skipif(
     not (CUAD_DIR / "master_clauses.csv").is_file(), reason=f"CUAD mirror not found at {CUAD_DIR}"
 )

@@ -4,7 +4,6 @@ altered copies, the LEDGAR fixture, and the hub converters on ``Dataset.from_dic
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections import Counter
 from functools import cache
@@ -13,13 +12,13 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from conftest import MIRROR
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 
 from breakeven.data.fixtures import TEMPLATES, ledgar_fixture
 from breakeven.data.hub import HUB_SOURCES, config_name, hub_rows, read_hub
 from breakeven.data.mirror import RawDataError, read_mirror
 
-MIRROR = Path(os.environ.get("BREAKEVEN_DATA_MIRROR", "/work/shared/data"))
 FPB_COUNTS = {"50": 4846, "66": 4217, "75": 3453, "all": 2264}
 
 
@@ -360,3 +359,65 @@ def test_hub_config_names() -> None:
     assert (config_name("ledgar", {}), config_name("banking77", {})) == ("ledgar", None)
     with pytest.raises(ValueError, match="task fpb: agreement"):
         config_name("fpb", {"agreement": "90"})
+
+
+@pytest.mark.parametrize(
+    ("task", "overrides"),
+    [("banking77", {}), ("fpb", {}), ("medmcqa", {"split": {"mode": "random", "train": 0.7, "val": 0.1, "test": 0.2}})],
+)
+def test_prepared_real_splits_are_stratified_and_disjoint(task, overrides):
+    """Each prepared split keeps the label proportions of the rows it was drawn from within 1 point."""
+    from collections import Counter
+
+    from breakeven import REPO_ROOT
+    from breakeven.config import Project
+    from breakeven.data.prepare import prepare_splits, split_rows
+    from breakeven.data.sources import load_raw
+    from breakeven.jsonio import read_yaml
+
+    mirror_of(task)
+    config = read_yaml(REPO_ROOT / "config" / "config.yaml") | {"tasks": [task], "task_overrides": {task: overrides}}
+    project = Project(config)
+    rows = load_raw(project.tasks[task]["source"], str(MIRROR))
+    prepare = project.prepare_config(task)
+    splits, manifest = prepare_splits(rows, prepare, project.train_sizes(task))
+    pools = split_rows(rows, prepare["split"])
+
+    def shares(part):
+        counts = Counter(r["target"] for r in part)
+        return {label: counts[label] / len(part) for label in counts}
+
+    for split, pool in (("train_full", pools["train"]), ("test", pools["test"]), ("val", pools["val"])):
+        source = shares(pool)
+        for label, share in shares(splits[split]).items():
+            assert abs(share - source[label]) <= 0.01, (task, split, label)
+    ids = {name: {r["id"] for r in part} for name, part in splits.items()}
+    assert not ids["train_full"] & ids["test"] and not ids["val"] & ids["test"] and not ids["fewshot"] & ids["test"]
+    assert manifest["labels"] and set(manifest["labels"]) >= {r["target"] for r in rows}
+
+
+def test_ledgar_fixture_runs_through_prepare(tmp_path):
+    """LEDGAR (no real copy here): the generated fixture in its schema, official splits, labels from the data."""
+    from breakeven import REPO_ROOT
+    from breakeven.config import Project
+    from breakeven.data.fixtures import ledgar_fixture
+    from breakeven.data.prepare import prepare_splits
+    from breakeven.data.sources import load_raw
+    from breakeven.jsonio import read_yaml
+
+    ledgar_fixture(tmp_path)
+    overrides = {
+        "source": {"options": {"verify_counts": False}},
+        "test_sample_size": 20,
+        "fewshot_pool": 5,
+        "val_sample_size": 20,
+    }
+    config = read_yaml(REPO_ROOT / "config" / "config.yaml") | {
+        "tasks": ["ledgar"],
+        "task_overrides": {"ledgar": overrides},
+    }
+    project = Project(config)
+    rows = load_raw(project.tasks["ledgar"]["source"], str(tmp_path))
+    splits, manifest = prepare_splits(rows, project.prepare_config("ledgar"), [8])
+    assert manifest["counts"] == {"train_full": 55, "val": 20, "test": 20, "fewshot": 5, "train_8": 8}
+    assert len(manifest["labels"]) == 10 and "Governing Laws" in manifest["labels"]

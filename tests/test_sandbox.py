@@ -15,11 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import MIRROR
 
 from breakeven import REPO_ROOT
 from breakeven.sandbox import DETAIL_CHARS, MARKER, STATUSES, Limits, isolation, run_many, run_program
 
-MIRROR = Path(os.environ.get("BREAKEVEN_DATA_MIRROR", "/work/shared/data"))
 FAST = Limits(timeout_s=3.0)
 SMALL = Limits(timeout_s=5.0, memory_mb=256)
 RIGHT = "\ndef f():\n    return 1\n"

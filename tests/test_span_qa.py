@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from conftest import MIRROR
 
 from breakeven.config import Project
 from breakeven.data.documents import attach_documents, split_documents
@@ -13,7 +13,6 @@ from breakeven.jsonio import read_yaml
 from breakeven.tasks import build_task
 from breakeven.tasks.span_qa import NO_ANSWER
 
-MIRROR = Path(os.environ.get("BREAKEVEN_DATA_MIRROR", "/work/shared/data"))
 pytestmark = pytest.mark.skipif(not (MIRROR / "cuad").exists(), reason=f"no CUAD mirror at {MIRROR}")
 
 

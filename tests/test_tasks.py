@@ -88,7 +88,7 @@ def test_extract_code():
     assert extract_code("```python\ndef cut_off(") == "def cut_off("
 
 
-MIRROR = __import__("pathlib").Path(__import__("os").environ.get("BREAKEVEN_DATA_MIRROR", "/work/shared/data"))
+from conftest import MIRROR  # noqa: E402
 
 
 @pytest.mark.skipif(not (MIRROR / "mbpp").exists(), reason=f"no MBPP mirror at {MIRROR}")

@@ -120,7 +120,7 @@ def test_changing_one_condition_reruns_only_its_cell(e2e):
     assert "condition=lora_200" not in result.stdout + result.stderr
 
 
-MIRROR = Path(__import__("os").environ.get("BREAKEVEN_DATA_MIRROR", "/work/shared/data"))
+from conftest import MIRROR  # noqa: E402
 
 
 @pytest.mark.skipif(not (MIRROR / "banking77").exists(), reason=f"no BANKING77 mirror at {MIRROR}")

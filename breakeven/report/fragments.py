@@ -130,9 +130,9 @@ def cost_table(costs: pd.DataFrame, breakeven: pd.DataFrame, months: int) -> str
 def data_table(manifests: dict[str, dict]) -> str:
     rows = []
     for task, m in sorted(manifests.items()):
-        counts = m["counts"]
+        counts, leakage = m["counts"], m["leakage"]
         train_sizes = ", ".join(str(v) for k, v in counts.items() if k.startswith("train_") and k != "train_full")
-        leaks = len(m["leakage"]["exact_train_test"])
+        near = next((len(v) for k, v in leakage.items() if k.startswith("near_train_test")), 0)
         rows.append(
             [
                 task,
@@ -142,7 +142,8 @@ def data_table(manifests: dict[str, dict]) -> str:
                 counts["val"],
                 counts["test"],
                 counts["fewshot"],
-                leaks,
+                len(leakage["exact_train_test"]),
+                near,
             ]
         )
     header = [
@@ -153,9 +154,16 @@ def data_table(manifests: dict[str, dict]) -> str:
         "val",
         "test",
         "few-shot pool",
-        "train/test exact duplicates",
+        "test items duplicated in train",
+        "near-duplicates (cosine ≥ 0.9)",
     ]
-    return pipe_table(header, rows, "Prepared splits (seeded, stratified) and exact-duplicate leakage.")
+    return pipe_table(
+        header,
+        rows,
+        "Prepared splits (seeded, stratified) and train/test leakage: exact duplicates "
+        "after case/whitespace normalisation, and near-duplicates by TF-IDF cosine of "
+        "character 3-5-grams.",
+    )
 
 
 def error_table(errors: pd.DataFrame) -> str:
