@@ -2,6 +2,7 @@ rule make_raw:
     output:
         rows="resources/raw/{task}/rows.jsonl",
         documents="resources/raw/{task}/documents.json",
+        provenance="resources/raw/{task}/provenance.json",
     params:
         source=lambda wildcards: PROJECT.tasks[wildcards.task]["source"],
         mirror=lambda wildcards: PROJECT.mirror_for(wildcards.task),

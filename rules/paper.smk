@@ -6,6 +6,7 @@ rule paper_tables:
         costs=rules.tco.output.costs,
         breakeven=rules.tco.output.breakeven,
         manifests=expand(f"{RESULTS}/prepared/{{task}}/manifest.json", task=PROJECT.tasks),
+        provenance=expand("resources/raw/{task}/provenance.json", task=PROJECT.tasks),
         pricing=PRICING,
     output:
         directory(f"{RESULTS}/paper/_generated"),

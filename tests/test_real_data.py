@@ -17,7 +17,7 @@ from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 
 from breakeven.data.fixtures import TEMPLATES, ledgar_fixture
 from breakeven.data.hub import HUB_SOURCES, config_name, hub_rows, read_hub
-from breakeven.data.mirror import RawDataError, read_mirror
+from breakeven.data.mirror import SHA256, RawDataError, read_mirror
 
 FPB_COUNTS = {"50": 4846, "66": 4217, "75": 3453, "all": 2264}
 
@@ -421,3 +421,14 @@ def test_ledgar_fixture_runs_through_prepare(tmp_path):
     splits, manifest = prepare_splits(rows, project.prepare_config("ledgar"), [8])
     assert manifest["counts"] == {"train_full": 55, "val": 20, "test": 20, "fewshot": 5, "train_8": 8}
     assert len(manifest["labels"]) == 10 and "Governing Laws" in manifest["labels"]
+
+
+def test_provenance_records_mirror_checksums_and_generator():
+    from breakeven.data.provenance import describe_source
+
+    mirror_of("mbpp")
+    described = describe_source({"kind": "dataset", "dataset": "mbpp"}, str(MIRROR))
+    assert described["files"]["mbpp.jsonl"] == SHA256["mbpp/mbpp.jsonl"]
+    assert set(described["files"]) >= {"mbpp.jsonl", "sanitized-mbpp.json"}
+    synthetic = describe_source({"kind": "synthetic", "generator": "support_emails", "n": 20, "seed": 1}, None)
+    assert synthetic == {"kind": "synthetic", "generator": "support_emails", "n": 20, "seed": 1}

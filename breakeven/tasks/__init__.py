@@ -63,7 +63,28 @@ def build_task(task_cfg: dict, root: Path = REPO_ROOT) -> Task:
 
 
 class BaseTask:
-    """Defaults shared by the adapters: one request per example, scored one example at a time."""
+    """Defaults shared by the adapters: a system turn, shots as earlier user/assistant turns, one request per
+    example, scored one example at a time. Subclasses set ``prompt`` and define ``target_text`` and ``score``."""
+
+    prompt: dict
+
+    def system_prompt(self) -> str:
+        return self.prompt["system"]
+
+    def format_input(self, example: dict) -> str:
+        return str(example["input"])
+
+    def user_prompt(self, example: dict) -> str:
+        return self.prompt["user"].replace("{input}", self.format_input(example))
+
+    def messages(self, example: dict, shots: list[dict]) -> list[dict[str, str]]:
+        turns = [{"role": "system", "content": self.system_prompt()}]
+        for shot in shots:
+            turns += [
+                {"role": "user", "content": self.user_prompt(shot)},
+                {"role": "assistant", "content": self.target_text(shot)},
+            ]
+        return [*turns, {"role": "user", "content": self.user_prompt(example)}]
 
     def requests(self, example: dict, shots: list[dict]) -> list[list[dict[str, str]]]:
         """The conversations one example needs (several when a long document is read in windows)."""

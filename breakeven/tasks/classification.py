@@ -63,23 +63,11 @@ class ClassificationTask(BaseTask):
     def format_input(self, example: dict) -> str:
         return str(example["input"])
 
-    def _user(self, example: dict) -> str:
-        return self.prompt["user"].replace("{input}", self.format_input(example))
-
-    def _system(self) -> str:
+    def system_prompt(self) -> str:
         return self.prompt["system"].replace("{labels}", "\n".join(self.labels))
 
     def target_text(self, example: dict) -> str:
         return str(example["target"])
-
-    def messages(self, example: dict, shots: list[dict]) -> list[dict[str, str]]:
-        turns = [{"role": "system", "content": self._system()}]
-        for shot in shots:
-            turns += [
-                {"role": "user", "content": self._user(shot)},
-                {"role": "assistant", "content": self.target_text(shot)},
-            ]
-        return [*turns, {"role": "user", "content": self._user(example)}]
 
     def parse(self, output: str, example: dict) -> tuple[str | None, str]:
         return self.parser.parse(output)

@@ -33,20 +33,8 @@ class CodeTask(BaseTask):
         tests = "\n".join(example["input"]["test_list"])
         return f"{example['input']['text']}\nYour code should pass these tests:\n{tests}"
 
-    def _user(self, example: dict) -> str:
-        return self.prompt["user"].replace("{input}", self.format_input(example))
-
     def target_text(self, example: dict) -> str:
         return f"```python\n{example['target'].strip()}\n```"
-
-    def messages(self, example: dict, shots: list[dict]) -> list[dict[str, str]]:
-        turns = [{"role": "system", "content": self.prompt["system"]}]
-        for shot in shots:
-            turns += [
-                {"role": "user", "content": self._user(shot)},
-                {"role": "assistant", "content": self.target_text(shot)},
-            ]
-        return [*turns, {"role": "user", "content": self._user(example)}]
 
     def score_batch(self, outputs: list[str], examples: list[dict]) -> list[dict[str, Any]]:
         from breakeven.sandbox import Limits, run_many

@@ -88,20 +88,8 @@ class ExtractionTask(BaseTask):
         if not self.fields:
             raise ValueError(f"task {cfg['name']}: an extraction task needs 'fields'")
 
-    def _user(self, example: dict) -> str:
-        return self.prompt["user"].replace("{input}", example["input"])
-
     def target_text(self, example: dict) -> str:
         return json.dumps({name: example["target"].get(name) for name in self.fields}, ensure_ascii=False)
-
-    def messages(self, example: dict, shots: list[dict]) -> list[dict[str, str]]:
-        turns = [{"role": "system", "content": self.prompt["system"]}]
-        for shot in shots:
-            turns += [
-                {"role": "user", "content": self._user(shot)},
-                {"role": "assistant", "content": self.target_text(shot)},
-            ]
-        return [*turns, {"role": "user", "content": self._user(example)}]
 
     def score(self, output: str, example: dict) -> dict[str, Any]:
         parsed = extract_json_object(output or "")

@@ -17,6 +17,7 @@ write_fragments(
     costs=pd.read_csv(snakemake.input.costs),
     breakeven=pd.read_csv(snakemake.input.breakeven),
     manifests={Path(p).parent.name: read_json(p) for p in snakemake.input.manifests},
+    sources={Path(p).parent.name: read_json(p) for p in snakemake.input.provenance},
     pricing=read_yaml(snakemake.input.pricing),
     config=snakemake.params.config,
     tasks=snakemake.params.tasks,
