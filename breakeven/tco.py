@@ -21,6 +21,7 @@ def deployments(cells: pd.DataFrame, pricing: dict, cost: dict) -> pd.DataFrame:
                 "fixed": cell["train_device_hours"] * hourly
                 + engineering["hours"][cell["kind"]] * engineering["hourly_usd"],
                 "floor_monthly": cost["min_replicas"] * hourly * HOURS_PER_MONTH,
+                "primary_metric": cell["primary_metric"],
                 "value": cell["value"],
                 "ci_low": cell["ci_low"],
                 "ci_high": cell["ci_high"],
@@ -54,6 +55,7 @@ def _api_rows(cells: pd.DataFrame, pricing: dict, cost: dict) -> list[dict]:
                 "per_query": per_query,
                 "fixed": pricing["engineering"]["hours"]["prompt"] * pricing["engineering"]["hourly_usd"],
                 "floor_monthly": 0.0,
+                "primary_metric": group["primary_metric"].iloc[0],
                 "value": float("nan"),
                 "ci_low": float("nan"),
                 "ci_high": float("nan"),

@@ -40,8 +40,13 @@ def with_ci(row: dict) -> str:
     return f"{row['value']:.3f} [{row['ci_low']:.3f}, {row['ci_high']:.3f}]"
 
 
+def header_name(metric: str) -> str:
+    return metric.replace("_", " ")
+
+
 def results_table(cells: pd.DataFrame, metrics: pd.DataFrame, costs: pd.DataFrame) -> str:
-    """Per task: every cell's metrics (the primary one with its CI), latency and cost."""
+    """Per task: every cell's metrics (the primary one with its CI), latency and cost; the seed column only when
+    there are several seeds."""
     keys = ["task", "system", "condition", "seed"]
     merged = cells.merge(costs[[*keys, "cost_per_1k", "cost_per_1k_correct"]], on=keys, how="left")
     parts = []
@@ -49,6 +54,7 @@ def results_table(cells: pd.DataFrame, metrics: pd.DataFrame, costs: pd.DataFram
         primary = group["primary_metric"].iloc[0]
         values = metrics[metrics["task"] == task].pivot_table(index=keys, columns="metric", values="value")
         others = [m for m in dict.fromkeys(metrics.loc[metrics["task"] == task, "metric"]) if m != primary]
+        seeds = group["seed"].nunique() > 1
         rows = []
         for r in group.to_dict("records"):
             cell = values.loc[tuple(r[k] for k in keys)]
@@ -56,7 +62,7 @@ def results_table(cells: pd.DataFrame, metrics: pd.DataFrame, costs: pd.DataFram
                 [
                     r["system"],
                     r["condition"],
-                    r["seed"],
+                    *([r["seed"]] if seeds else []),
                     r["n_train"],
                     with_ci(r),
                     *[f"{cell[m]:.3f}" for m in others],
@@ -69,23 +75,20 @@ def results_table(cells: pd.DataFrame, metrics: pd.DataFrame, costs: pd.DataFram
         header = [
             "system",
             "condition",
-            "seed",
+            *(["seed"] if seeds else []),
             "train n",
-            f"{primary} [95% CI]",
-            *others,
-            "latency p50/p95 (s)",
-            "s/query",
-            "$/1K",
-            "$/1K correct",
+            f"{header_name(primary)} [95% CI]",
+            *map(header_name, others),
+            "latency p50 / p95 (s)",
+            "s / query",
+            "$ / 1K",
+            "$ / 1K correct",
         ]
-        parts.append(
-            pipe_table(
-                header,
-                rows,
-                f"{task}: test-set results, n = {int(group['n_test'].iloc[0])} "
-                "examples; CIs from a percentile bootstrap over examples.",
-            )
+        caption = (
+            f"{task}: test-set results, n = {int(group['n_test'].iloc[0])} examples; CIs from a percentile "
+            "bootstrap over examples; latency is the wall time of a request's batch."
         )
+        parts.append(pipe_table(header, rows, caption))
     return "\n".join(parts)
 
 
@@ -172,7 +175,9 @@ def error_table(errors: pd.DataFrame) -> str:
         [r["task"], r["system"], r["condition"], r["seed"], *[int(r[c]) for c in classes]]
         for r in errors.to_dict("records")
     ]
-    return pipe_table(["task", "system", "condition", "seed", *classes], rows, "Error classes per cell (counts).")
+    return pipe_table(
+        ["task", "system", "condition", "seed", *map(header_name, classes)], rows, "Error classes per cell (counts)."
+    )
 
 
 def setup_text(config: dict, tasks: dict, models: dict, pricing: dict) -> str:
