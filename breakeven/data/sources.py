@@ -28,6 +28,12 @@ def load_dataset_rows(source: dict, mirror: str | None = None) -> list[dict]:
     """A published dataset: from the local mirror folder when one is configured, else from the hub at the
     pinned revision."""
     options = source.get("options", {})
+    if source.get("text_labels"):
+        from breakeven.data.text_labels import read_text_labels_hub, read_text_labels_mirror
+
+        if mirror:
+            return read_text_labels_mirror(source["dataset"], Path(mirror), source["text_labels"])
+        return read_text_labels_hub(source["dataset"], source["text_labels"], source.get("revision"))
     if source["dataset"] == "cuad":
         from breakeven.data.cuad import load_cuad
 
