@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,6 +81,38 @@ def classification_metric(golds: list[str], preds: list[str | None], metric: str
     )
 
 
+def resample_blocks(n: int, n_resamples: int, seed: int) -> Iterator[np.ndarray]:
+    """Bootstrap index matrices (at most CHUNK resamples each); the same seed gives the same indices, which is
+    what pairs two systems scored on the same examples."""
+    rng = np.random.default_rng(seed)
+    for start in range(0, n_resamples, CHUNK):
+        yield rng.integers(0, n, size=(min(CHUNK, n_resamples - start), n))
+
+
+def f1_samples(
+    golds: list[str], preds: list[str | None], labels: list[str], metric: str, n_resamples: int, seed: int
+) -> np.ndarray:
+    """Macro/weighted F1 on every bootstrap resample, vectorised through per-resample confusion matrices."""
+    classes = {label: i for i, label in enumerate(labels)}
+    extra = len(classes)  # the "unparseable" column
+    gold = np.array([classes[g] for g in golds])
+    pred = np.array([classes.get(p, extra) if p is not None else extra for p in preds])
+    size = extra + 1
+    codes = gold * size + pred
+    values = []
+    for idx in resample_blocks(len(codes), n_resamples, seed):
+        offsets = np.arange(len(idx))[:, None] * size * size
+        counts = np.bincount((codes[idx] + offsets).ravel(), minlength=len(idx) * size * size)
+        values.append(_f1_from_confusion(counts.reshape(len(idx), size, size), metric))
+    return np.concatenate(values)
+
+
+def mean_samples(values: np.ndarray | list[float], n_resamples: int, seed: int) -> np.ndarray:
+    """Mean of per-example scores on every bootstrap resample (same indices as f1_samples for a seed)."""
+    data = np.asarray(values, dtype=float)
+    return np.concatenate([data[idx].mean(axis=1) for idx in resample_blocks(data.size, n_resamples, seed)])
+
+
 def classification_ci(
     golds: list[str],
     preds: list[str | None],
@@ -89,27 +122,11 @@ def classification_ci(
     confidence: float,
     seed: int,
 ) -> Estimate:
-    """Macro/weighted F1 with a percentile-bootstrap CI: examples are resampled and the metric recomputed,
-    vectorised through per-resample confusion matrices."""
-    classes = {label: i for i, label in enumerate(labels)}
-    extra = len(classes)  # the "unparseable" column
-    gold = np.array([classes[g] for g in golds])
-    pred = np.array([classes.get(p, extra) if p is not None else extra for p in preds])
-    size = extra + 1
-    codes = gold * size + pred
-    rng = np.random.default_rng(seed)
-    values = []
-    for start in range(0, n_resamples, CHUNK):
-        block = min(CHUNK, n_resamples - start)
-        idx = rng.integers(0, len(codes), size=(block, len(codes)))
-        offsets = np.arange(block)[:, None] * size * size
-        counts = np.bincount((codes[idx] + offsets).ravel(), minlength=block * size * size)
-        values.append(_f1_from_confusion(counts.reshape(block, size, size), metric))
-    samples = np.concatenate(values)
+    """Macro/weighted F1 with a percentile-bootstrap CI: examples are resampled and the metric recomputed."""
+    samples = f1_samples(golds, preds, labels, metric, n_resamples, seed)
     alpha = (1 - confidence) / 2
     low, high = np.quantile(samples, [alpha, 1 - alpha])
-    point = classification_metric(golds, preds, metric)
-    return Estimate(point, float(low), float(high), len(codes))
+    return Estimate(classification_metric(golds, preds, metric), float(low), float(high), len(golds))
 
 
 def binary_detection_ci(

@@ -5,6 +5,10 @@ rule summarize:
         cells=f"{RESULTS}/summary/cells.csv",
         metrics=f"{RESULTS}/summary/metrics.csv",
         errors=f"{RESULTS}/summary/error_classes.csv",
+        paired=f"{RESULTS}/summary/paired.csv",
+    params:
+        reference=config["statistics"]["reference"],
+        bootstrap=config["bootstrap"],
     log:
         f"{LOGS}/summarize.log",
     conda:

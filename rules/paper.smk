@@ -3,6 +3,7 @@ rule paper_tables:
         cells=rules.summarize.output.cells,
         metrics=rules.summarize.output.metrics,
         errors=rules.summarize.output.errors,
+        paired=rules.summarize.output.paired,
         costs=rules.tco.output.costs,
         breakeven=rules.tco.output.breakeven,
         manifests=expand(f"{RESULTS}/prepared/{{task}}/manifest.json", task=PROJECT.tasks),

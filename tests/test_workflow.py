@@ -81,11 +81,14 @@ def test_outputs_of_every_stage(e2e):
     costs = pd.read_csv(results / "tco" / "costs.csv")
     assert set(costs["kind"]) == {"prompt", "lora", "api"}
     assert (costs["per_query"] > 0).all()
+    paired = pd.read_csv(results / "summary" / "paired.csv")
+    assert len(paired) == 3 and paired["p_adjusted_bh"].between(0, 1).all()
     breakeven = pd.read_csv(results / "tco" / "breakeven.csv")
     assert len(breakeven) == 4 and (breakeven["api"] == "gpt-5.4-mini").all()
 
     html = (e2e / "paper" / "paper.html").read_text()
     assert "data:image/png;base64" in html and "lora_200" in html and "five_shot" in html
+    assert "Paired bootstrap against the reference cell" in html
     assert (e2e / "paper" / "paper.pdf").read_bytes().startswith(b"%PDF")
     for log in ("train/support_email/tiny-random-llama/lora_200/seed0.log", "paper.log"):
         assert (e2e / "logs" / "e2e" / log).exists()

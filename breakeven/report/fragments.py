@@ -169,6 +169,32 @@ def data_table(manifests: dict[str, dict]) -> str:
     )
 
 
+def paired_text(paired: pd.DataFrame) -> str:
+    """Each cell minus its task's reference, with the paired-bootstrap CI and BH-adjusted p-value."""
+    if paired.empty:
+        return "A single cell per task: no paired comparison.\n"
+    rows = [
+        [
+            r["task"],
+            r["system"],
+            r["condition"],
+            r["seed"],
+            r["metric"].replace("_", " "),
+            f"{r['difference']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]",
+            f"{r['p_value']:.4f}",
+            f"{r['p_adjusted_bh']:.4f}",
+        ]
+        for r in paired.to_dict("records")
+    ]
+    references = "; ".join(f"{t}: {ref}" for t, ref in paired.groupby("task")["reference"].first().items())
+    header = ["task", "system", "condition", "seed", "metric", "difference [95% CI]", "p", "p (BH)"]
+    caption = (
+        f"Paired bootstrap against the reference cell ({references}): the metric recomputed on the same "
+        "resampled test examples for both cells; p-values adjusted per task (Benjamini-Hochberg)."
+    )
+    return pipe_table(header, rows, caption)
+
+
 def error_table(errors: pd.DataFrame) -> str:
     classes = [c for c in errors.columns if c not in ("task", "system", "condition", "seed", "kind")]
     rows = [
@@ -291,6 +317,7 @@ def write_fragments(
     cells: pd.DataFrame,
     metrics: pd.DataFrame,
     errors: pd.DataFrame,
+    paired: pd.DataFrame,
     costs: pd.DataFrame,
     breakeven: pd.DataFrame,
     manifests: dict[str, dict],
@@ -310,6 +337,7 @@ def write_fragments(
         "results.md": results_table(cells, metrics, costs),
         "costs.md": cost_table(costs, breakeven, months),
         "errors.md": error_table(errors),
+        "paired.md": paired_text(paired),
         "provenance.md": provenance_text(config, models, pricing, sources),
     }
     for name, text in fragments.items():

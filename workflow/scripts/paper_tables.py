@@ -14,6 +14,7 @@ write_fragments(
     cells=pd.read_csv(snakemake.input.cells),
     metrics=pd.read_csv(snakemake.input.metrics),
     errors=pd.read_csv(snakemake.input.errors),
+    paired=pd.read_csv(snakemake.input.paired),
     costs=pd.read_csv(snakemake.input.costs),
     breakeven=pd.read_csv(snakemake.input.breakeven),
     manifests={Path(p).parent.name: read_json(p) for p in snakemake.input.manifests},

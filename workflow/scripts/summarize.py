@@ -1,5 +1,6 @@
 """Collect every cell's metrics into the summary tables."""
 
+from breakeven.paired import paired_table
 from breakeven.runtime import log_to
 from breakeven.summary import cells_wide, error_classes, load_cells, metrics_long
 
@@ -8,3 +9,4 @@ cells = load_cells(snakemake.input)
 cells_wide(cells).to_csv(snakemake.output.cells, index=False)
 metrics_long(cells).to_csv(snakemake.output.metrics, index=False)
 error_classes(cells).to_csv(snakemake.output.errors, index=False)
+paired_table(cells, snakemake.params.reference, snakemake.params.bootstrap).to_csv(snakemake.output.paired, index=False)
