@@ -115,6 +115,7 @@ def run_local_predictions(
         {
             "backend": inference["backend"],
             "batch_size": inference["batch_size"],
+            "shots": cell["shots"],
             "device": getattr(generator, "device", "unknown"),
             "threads": threads,
             "n": len(test),

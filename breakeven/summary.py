@@ -44,6 +44,7 @@ def cells_wide(cells: list[dict]) -> pd.DataFrame:
                 "seconds_per_query": run["wall_s"] / run["n"],
                 "device": run["device"],
                 "n_train": train.get("n_train", 0),
+                "shots": run.get("shots", 0),
                 "train_seconds": train.get("train_seconds", 0.0),
                 "train_device_hours": train.get("device_hours", 0.0),
             }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pandas as pd
 
 from breakeven.cost import HOURS_PER_MONTH, Deployment, api_cost_per_query, breakeven_daily_volume, self_cost_per_query
@@ -101,4 +103,56 @@ def breakeven(table: pd.DataFrame, cost: dict) -> pd.DataFrame:
                 "note": "" if volume is not None else "API is cheaper per query: self-hosting never breaks even",
             }
         )
+    return pd.DataFrame(rows)
+
+
+SENSITIVITY = {
+    "API token price": ("api_price", (0.5, 2.0)),
+    "hardware hourly rate": ("hardware_price", (0.5, 2.0)),
+    "engineering hours": ("engineering", (0.5, 2.0)),
+    "utilisation": ("utilisation", (0.5, 2.0)),
+}
+"""Each assumption the break-even rests on, and the factors it is scaled by (utilisation is capped at 1)."""
+
+
+def _scaled(pricing: dict, cost: dict, what: str, factor: float) -> tuple[dict, dict]:
+    pricing, cost = copy.deepcopy(pricing), dict(cost)
+    if what == "api_price":
+        price = pricing["api"][cost["api_reference"]]
+        price["input_per_1m"] *= factor
+        price["output_per_1m"] *= factor
+    elif what == "hardware_price":
+        pricing["hardware"][cost["hardware_profile"]]["hourly_usd"] *= factor
+    elif what == "engineering":
+        pricing["engineering"]["hours"] = {k: v * factor for k, v in pricing["engineering"]["hours"].items()}
+    else:
+        cost["utilisation"] = min(1.0, cost["utilisation"] * factor)
+    return pricing, cost
+
+
+def sensitivity(cells: pd.DataFrame, pricing: dict, cost: dict) -> pd.DataFrame:
+    """Break-even volume of each task's best self-hosted cell when one assumption is halved or doubled."""
+    best = cells.loc[cells.groupby("task")["value"].idxmax(), ["task", "system", "condition", "seed"]]
+
+    def best_breakeven(pricing: dict, cost: dict) -> pd.DataFrame:
+        return breakeven(deployments(cells, pricing, cost), cost).merge(
+            best, on=["task", "system", "condition", "seed"]
+        )
+
+    base = best_breakeven(pricing, cost).set_index("task")["breakeven_daily_volume"]
+    rows = []
+    for label, (what, factors) in SENSITIVITY.items():
+        for factor in factors:
+            for row in best_breakeven(*_scaled(pricing, cost, what, factor)).to_dict("records"):
+                rows.append(
+                    {
+                        "task": row["task"],
+                        "system": row["system"],
+                        "condition": row["condition"],
+                        "assumption": label,
+                        "factor": factor,
+                        "breakeven_daily_volume": row["breakeven_daily_volume"],
+                        "baseline_daily_volume": base[row["task"]],
+                    }
+                )
     return pd.DataFrame(rows)

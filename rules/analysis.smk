@@ -25,6 +25,7 @@ rule tco:
         costs=f"{RESULTS}/tco/costs.csv",
         tco=f"{RESULTS}/tco/tco.csv",
         breakeven=f"{RESULTS}/tco/breakeven.csv",
+        sensitivity=f"{RESULTS}/tco/sensitivity.csv",
     params:
         cost=config["cost"],
     log:
@@ -37,11 +38,13 @@ rule tco:
 
 rule figures:
     input:
+        cells=rules.summarize.output.cells,
         costs=rules.tco.output.costs,
         breakeven=rules.tco.output.breakeven,
     output:
         accuracy_vs_cost=f"{RESULTS}/figures/accuracy_vs_cost.png",
         tco=f"{RESULTS}/figures/tco.png",
+        data_efficiency=f"{RESULTS}/figures/data_efficiency.png",
     params:
         months=config["cost"]["months"],
     log:

@@ -6,6 +6,7 @@ rule paper_tables:
         paired=rules.summarize.output.paired,
         costs=rules.tco.output.costs,
         breakeven=rules.tco.output.breakeven,
+        sensitivity=rules.tco.output.sensitivity,
         manifests=expand(f"{RESULTS}/prepared/{{task}}/manifest.json", task=PROJECT.tasks),
         provenance=expand("resources/raw/{task}/provenance.json", task=PROJECT.tasks),
         pricing=PRICING,

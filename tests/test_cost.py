@@ -61,3 +61,47 @@ def test_api_fixed_cost_is_credited():
 def test_tco():
     assert Deployment(0.001, 50.0, 10.0).tco(0.0, 12) == pytest.approx(50 + 120)
     assert Deployment(0.001, 50.0, 10.0).tco(1000.0, 12) == pytest.approx(50 + 365)
+
+
+def test_sensitivity_moves_the_breakeven_the_right_way():
+    import pandas as pd
+
+    from breakeven.tco import sensitivity
+
+    pricing = {
+        "api": {"api": {"provider": "x", "input_per_1m": 1.0, "output_per_1m": 4.0}},
+        "hardware": {"gpu": {"hourly_usd": 2.0}},
+        "engineering": {"hourly_usd": 100.0, "hours": {"prompt": 4, "lora": 24}},
+    }
+    cost = {
+        "hardware_profile": "gpu",
+        "api_reference": "api",
+        "api_condition": "five_shot",
+        "api_batch": False,
+        "utilisation": 0.5,
+        "min_replicas": 0,
+        "months": 12,
+    }
+    base = {
+        "task": "t",
+        "system": "m",
+        "seed": 0,
+        "primary_metric": "acc",
+        "ci_low": 0.0,
+        "ci_high": 1.0,
+        "seconds_per_query": 0.01,
+        "train_device_hours": 1.0,
+        "input_tokens_mean": 1000.0,
+        "output_tokens_mean": 100.0,
+    }
+    cells = pd.DataFrame(
+        [
+            {**base, "condition": "five_shot", "kind": "prompt", "value": 0.5},
+            {**base, "condition": "lora", "kind": "lora", "value": 0.9},
+        ]
+    )
+    table = sensitivity(cells, pricing, cost).set_index(["assumption", "factor"])["breakeven_daily_volume"]
+    assert table[("API token price", 2.0)] < table[("API token price", 0.5)]
+    assert table[("engineering hours", 0.5)] < table[("engineering hours", 2.0)]
+    assert table[("hardware hourly rate", 0.5)] < table[("hardware hourly rate", 2.0)]
+    assert table[("utilisation", 2.0)] < table[("utilisation", 0.5)]

@@ -83,6 +83,14 @@ def test_outputs_of_every_stage(e2e):
     assert (costs["per_query"] > 0).all()
     paired = pd.read_csv(results / "summary" / "paired.csv")
     assert len(paired) == 3 and paired["p_adjusted_bh"].between(0, 1).all()
+    sensitivity = pd.read_csv(results / "tco" / "sensitivity.csv")
+    assert set(sensitivity["assumption"]) == {
+        "API token price",
+        "hardware hourly rate",
+        "engineering hours",
+        "utilisation",
+    }
+    assert (results / "figures" / "data_efficiency.png").stat().st_size > 10_000
     breakeven = pd.read_csv(results / "tco" / "breakeven.csv")
     assert len(breakeven) == 4 and (breakeven["api"] == "gpt-5.4-mini").all()
 

@@ -85,3 +85,36 @@ def tco_curves(costs: pd.DataFrame, breakeven: pd.DataFrame, months: int, out: s
     fig.tight_layout()
     fig.savefig(out, dpi=150)
     plt.close(fig)
+
+
+def examples_used(row: dict) -> int:
+    """Labelled examples a cell used: its LoRA train set, or its in-context shots."""
+    return int(row["n_train"]) if row["kind"] == "lora" else int(row["shots"])
+
+
+def data_efficiency(cells: pd.DataFrame, out: str) -> None:
+    """Primary metric (95% CI) against the labelled examples used, per task and system (symlog x)."""
+    tasks = sorted(cells["task"].unique())
+    fig, axes = plt.subplots(1, len(tasks), figsize=(6.5 * len(tasks), 4.2), squeeze=False)
+    for ax, task in zip(axes[0], tasks):
+        group = cells[cells["task"] == task].assign(used=lambda f: [examples_used(r) for r in f.to_dict("records")])
+        for system, rows in group.groupby("system"):
+            rows = rows.sort_values("used")
+            yerr = np.vstack([rows["value"] - rows["ci_low"], rows["ci_high"] - rows["value"]])
+            ax.errorbar(rows["used"], rows["value"], yerr=yerr, marker="o", capsize=3, label=system)
+            for row in rows.to_dict("records"):
+                ax.annotate(
+                    row["condition"],
+                    (row["used"], row["value"]),
+                    textcoords="offset points",
+                    xytext=(5, -10),
+                    fontsize=7,
+                )
+        ax.set_xscale("symlog", linthresh=1)
+        ax.set_xlabel("labelled examples used (in context or for LoRA; symlog scale)")
+        ax.set_ylabel(f"{group['primary_metric'].iloc[0]} (95% CI)")
+        ax.set_title(f"{task}: data efficiency")
+        ax.legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    fig.savefig(out, dpi=150)
+    plt.close(fig)

@@ -169,6 +169,28 @@ def data_table(manifests: dict[str, dict]) -> str:
     )
 
 
+def sensitivity_table(sensitivity: pd.DataFrame) -> str:
+    """Break-even of each task's best cell with one assumption halved or doubled."""
+    rows = [
+        [
+            r["task"],
+            f"{r['system']} · {r['condition']}",
+            r["assumption"],
+            f"×{r['factor']:g}",
+            volume(r["breakeven_daily_volume"]),
+            volume(r["baseline_daily_volume"]),
+        ]
+        for r in sensitivity.to_dict("records")
+    ]
+    header = ["task", "cell", "assumption", "scaled", "break-even queries/day", "baseline"]
+    return pipe_table(
+        header,
+        rows,
+        "Sensitivity of the break-even volume of each task's best cell to one "
+        "assumption at a time (utilisation capped at 100%).",
+    )
+
+
 def paired_text(paired: pd.DataFrame) -> str:
     """Each cell minus its task's reference, with the paired-bootstrap CI and BH-adjusted p-value."""
     if paired.empty:
@@ -320,6 +342,7 @@ def write_fragments(
     paired: pd.DataFrame,
     costs: pd.DataFrame,
     breakeven: pd.DataFrame,
+    sensitivity: pd.DataFrame,
     manifests: dict[str, dict],
     sources: dict[str, dict],
     pricing: dict,
@@ -336,6 +359,7 @@ def write_fragments(
         "data.md": data_table(manifests),
         "results.md": results_table(cells, metrics, costs),
         "costs.md": cost_table(costs, breakeven, months),
+        "sensitivity.md": sensitivity_table(sensitivity),
         "errors.md": error_table(errors),
         "paired.md": paired_text(paired),
         "provenance.md": provenance_text(config, models, pricing, sources),

@@ -17,6 +17,7 @@ write_fragments(
     paired=pd.read_csv(snakemake.input.paired),
     costs=pd.read_csv(snakemake.input.costs),
     breakeven=pd.read_csv(snakemake.input.breakeven),
+    sensitivity=pd.read_csv(snakemake.input.sensitivity),
     manifests={Path(p).parent.name: read_json(p) for p in snakemake.input.manifests},
     sources={Path(p).parent.name: read_json(p) for p in snakemake.input.provenance},
     pricing=read_yaml(snakemake.input.pricing),

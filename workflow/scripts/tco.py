@@ -4,11 +4,13 @@ import pandas as pd
 
 from breakeven.jsonio import read_yaml
 from breakeven.runtime import log_to
-from breakeven.tco import breakeven, deployments, tco_grid
+from breakeven.tco import breakeven, deployments, sensitivity, tco_grid
 
 log_to(snakemake.log[0])
 cost = snakemake.params.cost
-table = deployments(pd.read_csv(snakemake.input.cells), read_yaml(snakemake.input.pricing), cost)
+cells, pricing = pd.read_csv(snakemake.input.cells), read_yaml(snakemake.input.pricing)
+table = deployments(cells, pricing, cost)
 table.to_csv(snakemake.output.costs, index=False)
 tco_grid(table, cost).to_csv(snakemake.output.tco, index=False)
 breakeven(table, cost).to_csv(snakemake.output.breakeven, index=False)
+sensitivity(cells, pricing, cost).to_csv(snakemake.output.sensitivity, index=False)
