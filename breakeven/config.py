@@ -132,9 +132,11 @@ class Project:
         return model
 
     def _check_conditions(self, source: str) -> None:
-        unknown_override = set(self.config["task_overrides"]) - set(self.tasks)
+        # overrides of known but unselected tasks are fine (a smoke overlay combined with other tasks)
+        known = {p.stem for p in (self.root / "config" / "tasks").glob("*.yaml")}
+        unknown_override = set(self.config["task_overrides"]) - known
         if unknown_override:
-            raise ConfigError(f"{source}: field 'task_overrides': tasks not in 'tasks': {sorted(unknown_override)}")
+            raise ConfigError(f"{source}: field 'task_overrides': no such tasks {sorted(unknown_override)}")
         lora_keys = set(read_yaml(schema_path("model"))["properties"]["lora"]["properties"])
         for task in self.tasks.values():
             bad = set(task["lora"]) - lora_keys

@@ -91,3 +91,11 @@ def test_train_sizes_are_capped(default_config):
     project = Project(default_config)
     assert project.train_sizes("support_email") == [50]
     assert project.train_size("support_email", "lora_200") == 50
+
+
+def test_overrides_of_unselected_tasks_are_ignored_but_typos_are_not(default_config):
+    default_config["task_overrides"] = {"banking77": {"test_sample_size": 10}}
+    assert list(Project(default_config).tasks) == ["support_email"]
+    default_config["task_overrides"] = {"bankin77": {"test_sample_size": 10}}
+    with pytest.raises(ConfigError, match=r"field 'task_overrides': no such tasks \['bankin77'\]"):
+        Project(default_config)
