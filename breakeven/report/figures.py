@@ -23,15 +23,27 @@ def pareto_front(costs: np.ndarray, scores: np.ndarray) -> np.ndarray:
     return np.array(front, dtype=int)
 
 
+def _panels(frame: pd.DataFrame):
+    """One axes per task, side by side, with its task name."""
+    tasks = sorted(frame["task"].unique())
+    fig, axes = plt.subplots(1, len(tasks), figsize=(6.5 * len(tasks), 4.2), squeeze=False)
+    return fig, list(zip(axes[0], tasks))
+
+
+def _save(fig, out: str) -> None:
+    fig.tight_layout()
+    fig.savefig(out, dpi=150)
+    plt.close(fig)
+
+
 def _label(row: dict) -> str:
     return f"{row['system']} · {row['condition']}"
 
 
 def accuracy_vs_cost(costs: pd.DataFrame, out: str) -> None:
     """Primary metric (95% CI) vs cost per 1K queries, one panel per task, Pareto front drawn."""
-    tasks = sorted(costs["task"].unique())
-    fig, axes = plt.subplots(1, len(tasks), figsize=(6.5 * len(tasks), 4.2), squeeze=False)
-    for ax, task in zip(axes[0], tasks):
+    fig, panels = _panels(costs)
+    for ax, task in panels:
         local = costs[(costs["task"] == task) & (costs["kind"] != "api")].reset_index(drop=True)
         yerr = np.vstack([local["value"] - local["ci_low"], local["ci_high"] - local["value"]])
         ax.errorbar(local["cost_per_1k"], local["value"], yerr=yerr, fmt="o", capsize=3, color="tab:blue")
@@ -58,17 +70,14 @@ def accuracy_vs_cost(costs: pd.DataFrame, out: str) -> None:
         ax.set_ylabel(f"{metric} (95% CI)")
         ax.set_title(f"{task}: {metric} vs cost")
         ax.legend(fontsize=7, loc="best")
-    fig.tight_layout()
-    fig.savefig(out, dpi=150)
-    plt.close(fig)
+    _save(fig, out)
 
 
 def tco_curves(costs: pd.DataFrame, breakeven: pd.DataFrame, months: int, out: str) -> None:
     """TCO over the horizon vs daily volume (log-log) for each deployment, break-even volumes marked."""
-    tasks = sorted(costs["task"].unique())
     volumes = np.logspace(1, 7, 200)
-    fig, axes = plt.subplots(1, len(tasks), figsize=(6.5 * len(tasks), 4.2), squeeze=False)
-    for ax, task in zip(axes[0], tasks):
+    fig, panels = _panels(costs)
+    for ax, task in panels:
         for row in costs[costs["task"] == task].to_dict("records"):
             deployment = Deployment(row["per_query"], row["fixed"], row["floor_monthly"])
             style = {"linestyle": "--", "color": "tab:red"} if row["kind"] == "api" else {}
@@ -82,9 +91,7 @@ def tco_curves(costs: pd.DataFrame, breakeven: pd.DataFrame, months: int, out: s
         ax.set_ylabel(f"{months}-month TCO (USD, log scale)")
         ax.set_title(f"{task}: {months}-month TCO; grey lines = break-even volumes")
         ax.legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
-    fig.savefig(out, dpi=150)
-    plt.close(fig)
+    _save(fig, out)
 
 
 def examples_used(row: dict) -> int:
@@ -94,9 +101,8 @@ def examples_used(row: dict) -> int:
 
 def data_efficiency(cells: pd.DataFrame, out: str) -> None:
     """Primary metric (95% CI) against the labelled examples used, per task and system (symlog x)."""
-    tasks = sorted(cells["task"].unique())
-    fig, axes = plt.subplots(1, len(tasks), figsize=(6.5 * len(tasks), 4.2), squeeze=False)
-    for ax, task in zip(axes[0], tasks):
+    fig, panels = _panels(cells)
+    for ax, task in panels:
         group = cells[cells["task"] == task].assign(used=lambda f: [examples_used(r) for r in f.to_dict("records")])
         for system, rows in group.groupby("system"):
             rows = rows.sort_values("used")
@@ -115,6 +121,4 @@ def data_efficiency(cells: pd.DataFrame, out: str) -> None:
         ax.set_ylabel(f"{group['primary_metric'].iloc[0]} (95% CI)")
         ax.set_title(f"{task}: data efficiency")
         ax.legend(fontsize=7, loc="best")
-    fig.tight_layout()
-    fig.savefig(out, dpi=150)
-    plt.close(fig)
+    _save(fig, out)
