@@ -6,28 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from test_workflow import planned_jobs
+from workflow_cli import planned_jobs, run_workflow
 
 from breakeven import REPO_ROOT
 
 
 def dry_run(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    command = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "-s",
-        str(REPO_ROOT / "Snakefile"),
-        "-d",
-        str(workdir),
-        "-n",
-        "--cores",
-        "2",
-        "--resources",
-        "gpu=1",
-        *args,
-    ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=300)
+    return run_workflow(workdir, "-n", *args, timeout=300)
 
 
 def test_default_dag_lists_the_whole_grid(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import MIRROR
 
 from breakeven.tasks.classification import ClassificationTask, LabelParser, MultipleChoiceTask
 from breakeven.tasks.codegen import extract_code
@@ -86,9 +87,6 @@ def test_extract_code():
     assert extract_code("def g(x):\n    return x") == "def g(x):\n    return x"
     assert extract_code("```\nprint(1)\n```") == "print(1)"
     assert extract_code("```python\ndef cut_off(") == "def cut_off("
-
-
-from conftest import MIRROR  # noqa: E402
 
 
 @pytest.mark.skipif(not (MIRROR / "mbpp").exists(), reason=f"no MBPP mirror at {MIRROR}")

@@ -3,16 +3,15 @@ rerun behaviour (nothing to do on a second run; one changed hyperparameter rerun
 
 from __future__ import annotations
 
-import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
+from conftest import MIRROR
+from workflow_cli import planned_jobs, run_workflow
 
-from breakeven import REPO_ROOT
 from breakeven.jsonio import read_json
 
 pytestmark = pytest.mark.slow
@@ -31,29 +30,7 @@ E2E_CONFIG = {
 
 
 def snakemake(workdir: Path, *args: str, config: str = "e2e.yaml") -> subprocess.CompletedProcess:
-    command = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "-s",
-        str(REPO_ROOT / "Snakefile"),
-        "-d",
-        str(workdir),
-        "--configfile",
-        str(workdir / config),
-        "--cores",
-        "2",
-        "--resources",
-        "gpu=1",
-        *args,
-    ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=1200)
-
-
-def planned_jobs(dry_run_output: str) -> dict[str, int]:
-    """The 'Job stats' table of a dry run as {rule: count}."""
-    stats = dry_run_output.split("Job stats:")[-1]
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", stats, re.M) if m.group(1) != "total"}
+    return run_workflow(workdir, "--configfile", str(workdir / config), *args)
 
 
 @pytest.fixture(scope="module")
@@ -129,9 +106,6 @@ def test_changing_one_condition_reruns_only_its_cell(e2e):
     }
     assert "lora_50" in result.stdout + result.stderr
     assert "condition=lora_200" not in result.stdout + result.stderr
-
-
-from conftest import MIRROR  # noqa: E402
 
 
 @pytest.mark.skipif(not (MIRROR / "banking77").exists(), reason=f"no BANKING77 mirror at {MIRROR}")

@@ -19,13 +19,12 @@ from breakeven.data.mirror import (
     PUBLISHED,
     PUBLISHED_LABELS,
     RawDataError,
-    banking77_row,
     check_count,
     check_split_counts,
     field,
     fpb_agreement,
     fpb_row,
-    ledgar_row,
+    labelled_row,
     mbpp_key,
     mbpp_row,
     medmcqa_answer,
@@ -85,7 +84,7 @@ def labelled_texts(
 def banking77_from_hub(splits: Splits, verify_counts: bool = True) -> list[dict]:
     """PolyAI/banking77 (text, label) train and test."""
     return [
-        banking77_row(split, index, text, label)
+        labelled_row("banking77", split, index, text, label)
         for split in ("train", "test")
         for index, (text, label) in enumerate(
             labelled_texts("banking77", splits, split, "text", PUBLISHED["banking77"][split] if verify_counts else None)
@@ -147,7 +146,7 @@ def mbpp_from_hub(splits: Splits, variant: str = DEFAULT_VARIANT, verify_counts:
 def ledgar_from_hub(splits: Splits, verify_counts: bool = True) -> list[dict]:
     """coastalcph/lex_glue config ledgar (text, label) train, validation and test."""
     return [
-        ledgar_row(split, index, text, label)
+        labelled_row("ledgar", split, index, text, label)
         for split in ("train", "validation", "test")
         for index, (text, label) in enumerate(
             labelled_texts("ledgar", splits, split, "text", PUBLISHED["ledgar"][split] if verify_counts else None)

@@ -132,9 +132,9 @@ def fpb_agreement(agreement: str | int) -> str:
 # --- row builders shared with the hub reader --------------------------------------------------------------------
 
 
-def banking77_row(split: str, index: int, text: str, category: str) -> dict:
-    """A BANKING77 query and its intent."""
-    return {"id": f"banking77-{split}-{index:05d}", "input": text, "target": category, "meta": {"split": split}}
+def labelled_row(task: str, split: str, index: int, text: str, label: str) -> dict:
+    """A text and its label (BANKING77 intent, LEDGAR provision type)."""
+    return {"id": f"{task}-{split}-{index:05d}", "input": text, "target": label, "meta": {"split": split}}
 
 
 def fpb_row(agreement: str, index: int, sentence: str, label: str) -> dict:
@@ -188,11 +188,6 @@ def mbpp_row(variant: str, where: str, record: Mapping[str, Any]) -> dict:
         "target": field("mbpp", where, record, "code", str),
         "meta": {"split": mbpp_split("mbpp", where, task_id), "task_id": task_id},
     }
-
-
-def ledgar_row(split: str, index: int, text: str, label: str) -> dict:
-    """A LEDGAR contract provision and its provision type."""
-    return {"id": f"ledgar-{split}-{index:05d}", "input": text, "target": label, "meta": {"split": split}}
 
 
 # --- file readers -----------------------------------------------------------------------------------------------
@@ -267,29 +262,42 @@ def read_csv(task: str, path: Path, columns: tuple[str, ...]) -> list[tuple[str,
 # --- the tasks ----------------------------------------------------------------------------------------------
 
 
-def read_banking77(folder: Path, verify_counts: bool = True) -> list[dict]:
-    """BANKING77 train and test (``banking77/{train,test}.csv``; labels from ``categories.json``)."""
-    root = folder / "banking77"
-    labels_path = root / "categories.json"
-    labels = set(read_labels("banking77", labels_path))
+def read_labelled_splits(
+    task: str, labels_path: Path, splits: dict[str, tuple[Path, Callable]], fields: tuple[str, str], verify_counts: bool
+) -> list[dict]:
+    """Rows of every split file (read by its reader), labels checked against ``labels_path``, and counts
+    against the published release."""
+    labels = set(read_labels(task, labels_path))
+    text_name, label_name = fields
     rows = []
-    for split in ("train", "test"):
-        path = root / f"{split}.csv"
-        records = read_csv("banking77", path, ("text", "category"))
+    for split, (path, read) in splits.items():
+        records = read(task, path)
         rows += [
-            banking77_row(
+            labelled_row(
+                task,
                 split,
                 i,
-                text_field("banking77", where, record, "text"),
-                label_field("banking77", where, record, "category", labels),
+                text_field(task, where, record, text_name),
+                label_field(task, where, record, label_name, labels),
             )
             for i, (where, record) in enumerate(records)
         ]
         if verify_counts:
-            verify_file("banking77", path, PUBLISHED["banking77"][split], len(records))
+            verify_file(task, path, PUBLISHED[task][split], len(records))
     if verify_counts:
-        check_count("banking77", str(labels_path), PUBLISHED_LABELS["banking77"], len(labels), "labels")
+        check_count(task, str(labels_path), PUBLISHED_LABELS[task], len(labels), "labels")
     return rows
+
+
+def read_banking77(folder: Path, verify_counts: bool = True) -> list[dict]:
+    """BANKING77 train and test (``banking77/{train,test}.csv``; labels from ``categories.json``)."""
+    root = folder / "banking77"
+
+    def read(task: str, path: Path) -> list[tuple[str, dict]]:
+        return read_csv(task, path, ("text", "category"))
+
+    splits = {split: (root / f"{split}.csv", read) for split in ("train", "test")}
+    return read_labelled_splits("banking77", root / "categories.json", splits, ("text", "category"), verify_counts)
 
 
 def parse_fpb_line(where: str, line: str) -> dict[str, str]:
@@ -382,26 +390,8 @@ def read_mbpp(folder: Path, variant: str = DEFAULT_VARIANT, verify_counts: bool 
 def read_ledgar(folder: Path, verify_counts: bool = True) -> list[dict]:
     """LEDGAR in the layout of the module docstring (no public mirror: written by the fixture or an export)."""
     root = folder / "ledgar"
-    labels_path = root / "labels.json"
-    labels = set(read_labels("ledgar", labels_path))
-    rows = []
-    for split in ("train", "validation", "test"):
-        path = root / f"{split}.jsonl"
-        records = read_jsonl("ledgar", path)
-        rows += [
-            ledgar_row(
-                split,
-                i,
-                text_field("ledgar", where, record, "text"),
-                label_field("ledgar", where, record, "label", labels),
-            )
-            for i, (where, record) in enumerate(records)
-        ]
-        if verify_counts:
-            verify_file("ledgar", path, PUBLISHED["ledgar"][split], len(records))
-    if verify_counts:
-        check_count("ledgar", str(labels_path), PUBLISHED_LABELS["ledgar"], len(labels), "labels")
-    return rows
+    splits = {split: (root / f"{split}.jsonl", read_jsonl) for split in ("train", "validation", "test")}
+    return read_labelled_splits("ledgar", root / "labels.json", splits, ("text", "label"), verify_counts)
 
 
 READERS: dict[str, Callable[..., list[dict]]] = {

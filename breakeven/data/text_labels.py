@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from breakeven.data.mirror import RawDataError
+from breakeven.data.mirror import RawDataError, labelled_row
 
 
 def _row(dataset: str, split: str, index: int, text: object, label: object, where: str) -> dict:
@@ -16,12 +16,7 @@ def _row(dataset: str, split: str, index: int, text: object, label: object, wher
         raise RawDataError(f"task {dataset}: {where}, row {index}: field text: empty or not a string")
     if label is None or (isinstance(label, float) and pd.isna(label)):
         raise RawDataError(f"task {dataset}: {where}, row {index}: field label: missing")
-    return {
-        "id": f"{dataset}-{split}-{index:05d}",
-        "input": text.strip(),
-        "target": str(label),
-        "meta": {"split": split},
-    }
+    return labelled_row(dataset, split, index, text.strip(), str(label))
 
 
 def _read_table(path: Path) -> pd.DataFrame:
