@@ -15,6 +15,7 @@ include: "rules/data.smk"
 include: "rules/train.smk"
 include: "rules/predict.smk"
 include: "rules/score.smk"
+include: "rules/selection.smk"
 include: "rules/analysis.smk"
 include: "rules/paper.smk"
 

@@ -7,6 +7,7 @@ Every file is checked against its JSON schema in ``config/schemas/`` with ``snak
 from __future__ import annotations
 
 import copy
+import itertools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,6 +88,17 @@ class Cell:
     kind: str  # "prompt" or "lora"
 
 
+BASE_CONDITION = "base_val"
+"""The generated condition of the base-model gate: zero-shot on the first val examples."""
+
+
+def sweep_point_name(point: dict) -> str:
+    """A readable condition name for one sweep point, e.g. ``sweep_r-8_learning_rate-0.0003``."""
+    return "sweep_" + "_".join(
+        f"{key}-{value:g}" if isinstance(value, float) else f"{key}-{value}" for key, value in point.items()
+    )
+
+
 class Project:
     """The validated run config with its task, model and pricing files."""
 
@@ -98,6 +110,8 @@ class Project:
         self.models = {name: self._load_model(name) for name in self.config["models"]}
         self._check_conditions(source)
         self._check_cost(source)
+        self.conditions = self.config["conditions"] | self._generated_conditions()
+        self._check_selection(source)
 
     def _load(self, schema: str, path: Path, overrides: dict | None = None) -> dict:
         data = deep_merge(read_yaml(path) or {}, overrides or {})
@@ -165,12 +179,59 @@ class Project:
                 f"{source}: field 'cost.api_condition': {cost['api_condition']!r} is not a prompt condition"
             )
 
+    def _check_selection(self, source: str) -> None:
+        gate, sweep = self.config["base_selection"], self.config["sweep"]
+        if gate["fine_tune"] > gate["sufficient"]:
+            raise ConfigError(f"{source}: field 'base_selection.fine_tune' must not exceed 'sufficient'")
+        name = gate["contamination_condition"]
+        cond = self.config["conditions"].get(name)
+        if gate["enabled"] and (cond is None or cond["kind"] != "prompt" or cond.get("shots", 0) != 0):
+            raise ConfigError(
+                f"{source}: field 'base_selection.contamination_condition': {name!r} is not a zero-shot prompt condition"
+            )
+        bad = set(sweep["grid"]) - set(read_yaml(schema_path("model"))["properties"]["lora"]["properties"])
+        if sweep["enabled"] and bad:
+            raise ConfigError(f"{source}: field 'sweep.grid': unknown LoRA keys {sorted(bad)}")
+
+    def _generated_conditions(self) -> dict[str, dict]:
+        """The gate's val condition and one LoRA condition per sweep point; each scores a val slice."""
+        generated = {}
+        gate, sweep = self.config["base_selection"], self.config["sweep"]
+        if gate["enabled"]:
+            generated[BASE_CONDITION] = {
+                "kind": "prompt",
+                "shots": 0,
+                "eval": {"split": "val", "n": gate["val_examples"]},
+            }
+        for point in self.sweep_points():
+            generated[sweep_point_name(point)] = {
+                "kind": "lora",
+                "train_size": sweep["train_size"],
+                "lora": point,
+                "sweep": True,
+                "eval": {"split": "val", "n": sweep["val_examples"]},
+            }
+        return generated
+
+    def sweep_points(self) -> list[dict]:
+        """Every combination of the sweep grid (none when the sweep is off)."""
+        sweep = self.config["sweep"]
+        if not sweep["enabled"]:
+            return []
+        keys = list(sweep["grid"])
+        return [dict(zip(keys, values)) for values in itertools.product(*(sweep["grid"][k] for k in keys))]
+
     @property
     def run(self) -> str:
         return self.config["run"]
 
     def condition(self, name: str) -> dict:
-        return self.config["conditions"][name]
+        return self.conditions[name]
+
+    def eval_file(self, task: str, condition: str) -> str:
+        """The prepared file (relative to the run's prepared/<task>/) a condition is scored on."""
+        slice_ = self.condition(condition).get("eval")
+        return f"{slice_['split']}_first{slice_['n']}.jsonl" if slice_ else "test.jsonl"
 
     def adapter_config(self, task: str) -> dict:
         """The slice of a task's config its adapter needs (so unrelated edits rerun nothing downstream)."""
@@ -188,7 +249,7 @@ class Project:
     def train_sizes(self, task: str) -> list[int]:
         """Distinct effective LoRA train sizes of a task (each capped by its training_cap)."""
         cap = self.tasks[task]["training_cap"]
-        return sorted({min(c["train_size"], cap) for c in self.config["conditions"].values() if c["kind"] == "lora"})
+        return sorted({min(c["train_size"], cap) for c in self.conditions.values() if c["kind"] == "lora"})
 
     def train_size(self, task: str, condition: str) -> int:
         return min(self.condition(condition)["train_size"], self.tasks[task]["training_cap"])

@@ -60,14 +60,23 @@ def run_training(
     seed: int,
     out_dir: Path,
     threads: int,
+    choice_path: Path | None = None,
 ) -> dict:
-    """Train one LoRA cell into ``out_dir`` and write its provenance as ``train_info.json``."""
+    """Train one LoRA cell into ``out_dir`` and write its provenance as ``train_info.json``.
+
+    ``choice_path`` is the sweep's choice: its hyperparameters replace the configured ones, except the keys the
+    cell's condition sets itself (``lora_pinned``).
+    """
     task_cfg = adapter_config(cell["task"], manifest_path)
+    choice = read_json(choice_path) if choice_path else None
+    lora = cell["lora"] | {
+        key: value for key, value in (choice or {}).get("chosen", {}).items() if key not in cell["lora_pinned"]
+    }
     request = TrainRequest(
         model_dir=model_dir,
         train=conversations(task_cfg, attach_documents(read_jsonl(train_path), documents_path)),
         val=conversations(task_cfg, attach_documents(read_jsonl(val_path), documents_path)),
-        lora=cell["lora"],
+        lora=lora,
         max_seq_length=cell["max_seq_length"],
         seed=seed,
         out_dir=out_dir,
@@ -76,6 +85,8 @@ def run_training(
     info = TRAINERS.get(backend)(request)
     shutil.rmtree(out_dir / "_work", ignore_errors=True)
     info |= {"base_model": str(model_dir), "train_file": str(train_path), "host": platform.node(), "threads": threads}
+    if choice:
+        info["sweep_choice"] = choice["point"]
     write_json(out_dir / TRAIN_INFO, info)
     return info
 

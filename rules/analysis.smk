@@ -1,6 +1,6 @@
 rule summarize:
     input:
-        metric_files(),
+        lambda wildcards: metric_files(),
     output:
         cells=f"{RESULTS}/summary/cells.csv",
         metrics=f"{RESULTS}/summary/metrics.csv",

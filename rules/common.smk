@@ -1,9 +1,11 @@
 # Config validation, wildcard constraints, paths and input functions shared by every stage.
+import re
 import sys
 
 sys.path.insert(0, workflow.basedir)
 
-from breakeven.config import Project
+from breakeven.config import BASE_CONDITION, Project
+from breakeven.selection import is_gated
 from breakeven.runtime import prepare_job_environment
 
 prepare_job_environment()
@@ -17,32 +19,71 @@ PAPER_TEMPLATE = str(PROJECT.root / "report" / "paper.qmd")
 RESULTS = f"results/{PROJECT.run}"
 LOGS = f"logs/{PROJECT.run}"
 CELLS = PROJECT.cells()
-LORA_CONDITIONS = [name for name, cond in config["conditions"].items() if cond["kind"] == "lora"]
+LORA_CONDITIONS = [name for name, cond in PROJECT.conditions.items() if cond["kind"] == "lora"]
+GATE = config["base_selection"]
+SWEEP = config["sweep"]
 
 
 def _alternatives(names):
-    return "|".join(sorted(names)) or "(?!)"
+    return "|".join(re.escape(name) for name in sorted(names)) or "(?!)"
 
 
 wildcard_constraints:
     task=_alternatives(PROJECT.tasks),
     model=_alternatives(PROJECT.models),
-    condition=_alternatives(config["conditions"]),
+    condition=_alternatives(PROJECT.conditions),
     lora_condition=_alternatives(LORA_CONDITIONS),
     seed=r"\d+",
     n=r"\d+",
+    split="val|test",
 
 
 def cell_path(stage, cell, ext):
     return f"{RESULTS}/{stage}/{cell.task}/{cell.system}/{cell.condition}/seed{cell.seed}{ext}"
 
 
+def base_val_metrics(task):
+    return {m: f"{RESULTS}/metrics/{task}/{m}/{BASE_CONDITION}/seed{config['seeds'][0]}.json" for m in PROJECT.models}
+
+
+def gated(task):
+    """Whether the base-model gate skips this task's LoRA cells (after the select_base checkpoint ran)."""
+    if not (GATE["enabled"] and GATE["gate"]):
+        return False
+    checkpoints.select_base.get(task=task)
+    return is_gated(base_val_metrics(task), PROJECT.models, GATE)
+
+
 def metric_files():
-    return [cell_path("metrics", cell, ".json") for cell in CELLS]
+    gated_tasks = {task for task in PROJECT.tasks if gated(task)}
+    return [
+        cell_path("metrics", cell, ".json")
+        for cell in CELLS
+        if not (cell.kind == "lora" and cell.task in gated_tasks)
+    ]
+
+
+def selection_dirs():
+    return expand(f"{RESULTS}/baseline/{{task}}", task=PROJECT.tasks) if GATE["enabled"] else []
+
+
+def sweep_tables():
+    if not SWEEP["enabled"]:
+        return []
+    tasks = [task for task in PROJECT.tasks if not gated(task)]
+    return expand(f"{RESULTS}/sweep/{{model}}/{{task}}/sweep.csv", model=PROJECT.models, task=tasks)
 
 
 def final_outputs():
-    return [f"{config['paper_dir']}/paper.html", f"{config['paper_dir']}/paper.pdf"]
+    outputs = [f"{config['paper_dir']}/paper.html", f"{config['paper_dir']}/paper.pdf"]
+    if GATE["enabled"]:
+        outputs.append(f"{RESULTS}/baseline/base-model-evaluation.md")
+    return outputs
+
+
+def eval_path(wildcards):
+    """The prepared examples a cell is scored on: the test split, or a val/test slice for generated cells."""
+    return f"{RESULTS}/prepared/{wildcards.task}/{PROJECT.eval_file(wildcards.task, wildcards.condition)}"
 
 
 def prompt_file(wildcards):
@@ -51,7 +92,7 @@ def prompt_file(wildcards):
 
 def train_input(wildcards):
     n = PROJECT.train_size(wildcards.task, wildcards.lora_condition)
-    return {
+    files = {
         "model": f"resources/models/{wildcards.model}",
         "prompt": prompt_file(wildcards),
         "train": f"{RESULTS}/prepared/{wildcards.task}/train_{n}.jsonl",
@@ -59,12 +100,16 @@ def train_input(wildcards):
         "manifest": f"{RESULTS}/prepared/{wildcards.task}/manifest.json",
         "documents": f"resources/raw/{wildcards.task}/documents.json",
     }
+    if SWEEP["enabled"] and not PROJECT.condition(wildcards.lora_condition).get("sweep"):
+        files["choice"] = checkpoints.sweep_select.get(model=wildcards.model, task=wildcards.task).output.choice
+    return files
 
 
 def train_params(wildcards):
     """Only this cell's slice of the config, so editing one condition reruns only its cells."""
     return {
         "lora": PROJECT.lora_params(wildcards.model, wildcards.task, wildcards.lora_condition),
+        "lora_pinned": sorted(PROJECT.condition(wildcards.lora_condition).get("lora", {})),
         "max_seq_length": PROJECT.tasks[wildcards.task]["max_seq_length"],
         "task": PROJECT.adapter_config(wildcards.task),
     }
@@ -78,7 +123,7 @@ def predict_input(wildcards):
     files = {
         "model": f"resources/models/{wildcards.model}",
         "prompt": prompt_file(wildcards),
-        "test": f"{RESULTS}/prepared/{wildcards.task}/test.jsonl",
+        "test": eval_path(wildcards),
         "fewshot": f"{RESULTS}/prepared/{wildcards.task}/fewshot.jsonl",
         "manifest": f"{RESULTS}/prepared/{wildcards.task}/manifest.json",
         "documents": f"resources/raw/{wildcards.task}/documents.json",
@@ -103,7 +148,7 @@ def score_input(wildcards):
         "predictions": f"{prefix}.jsonl",
         "run": f"{prefix}.run.json",
         "prompt": prompt_file(wildcards),
-        "test": f"{RESULTS}/prepared/{wildcards.task}/test.jsonl",
+        "test": eval_path(wildcards),
         "manifest": f"{RESULTS}/prepared/{wildcards.task}/manifest.json",
     }
     if PROJECT.condition(wildcards.condition)["kind"] == "lora":
@@ -117,3 +162,25 @@ def score_params(wildcards):
         "kind": PROJECT.condition(wildcards.condition)["kind"],
         "bootstrap": config["bootstrap"],
     }
+
+
+def select_base_input(wildcards):
+    prefix = f"{RESULTS}/metrics/{wildcards.task}"
+    test_condition = GATE["contamination_condition"]
+    return {
+        "val_metrics": list(base_val_metrics(wildcards.task).values()),
+        "val_predictions": [
+            f"{RESULTS}/predictions/{wildcards.task}/{m}/{BASE_CONDITION}/seed{config['seeds'][0]}.jsonl"
+            for m in PROJECT.models
+        ],
+        "test_metrics": [f"{prefix}/{m}/{test_condition}/seed{config['seeds'][0]}.json" for m in PROJECT.models],
+        "train": f"{RESULTS}/prepared/{wildcards.task}/train_full.jsonl",
+        "test": f"{RESULTS}/prepared/{wildcards.task}/test.jsonl",
+        "manifest": f"{RESULTS}/prepared/{wildcards.task}/manifest.json",
+        "documents": f"resources/raw/{wildcards.task}/documents.json",
+        "prompt": prompt_file(wildcards),
+    }
+
+
+def sweep_points():
+    return {name: cond["lora"] for name, cond in PROJECT.conditions.items() if cond.get("sweep")}

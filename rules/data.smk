@@ -39,9 +39,26 @@ rule train_subset:
         rules.prepare.output.train_full,
     output:
         f"{RESULTS}/prepared/{{task}}/train_{{n}}.jsonl",
+    params:
+        exact=True,
     log:
         f"{LOGS}/train_subset/{{task}}_{{n}}.log",
     conda:
         "../envs/analysis.yaml"
     script:
-        "../workflow/scripts/train_subset.py"
+        "../workflow/scripts/first_rows.py"
+
+
+rule eval_slice:
+    input:
+        f"{RESULTS}/prepared/{{task}}/{{split}}.jsonl",
+    output:
+        f"{RESULTS}/prepared/{{task}}/{{split}}_first{{n}}.jsonl",
+    params:
+        exact=False,
+    log:
+        f"{LOGS}/eval_slice/{{task}}_{{split}}_{{n}}.log",
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../workflow/scripts/first_rows.py"

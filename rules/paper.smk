@@ -10,6 +10,8 @@ rule paper_tables:
         manifests=expand(f"{RESULTS}/prepared/{{task}}/manifest.json", task=PROJECT.tasks),
         provenance=expand("resources/raw/{task}/provenance.json", task=PROJECT.tasks),
         pricing=PRICING,
+        selections=selection_dirs(),
+        sweeps=lambda wildcards: sweep_tables(),
     output:
         directory(f"{RESULTS}/paper/_generated"),
     params:

@@ -45,7 +45,7 @@ def e2e(tmp_path_factory) -> Path:
 def test_outputs_of_every_stage(e2e):
     results = e2e / "results" / "e2e"
     metrics = sorted((results / "metrics" / "support_email" / "tiny-random-llama").glob("*/seed0.json"))
-    assert sorted(p.parent.name for p in metrics) == ["five_shot", "lora_200", "lora_50", "zero_shot"]
+    assert sorted(p.parent.name for p in metrics) == ["base_val", "five_shot", "lora_200", "lora_50", "zero_shot"]
     cell = read_json(results / "metrics/support_email/tiny-random-llama/lora_200/seed0.json")
     assert cell["training"]["n_train"] == 16 and cell["training"]["steps"] == 4
     assert cell["run"]["n"] == 12 and len(cell["per_example"]) == 12
@@ -74,6 +74,12 @@ def test_outputs_of_every_stage(e2e):
     html = (e2e / "paper" / "paper.html").read_text()
     assert "data:image/png;base64" in html and "lora_200" in html and "five_shot" in html
     assert "Paired bootstrap against the reference cell" in html
+    assert "Base-model gate" in html and "No hyperparameter sweep was run" in html
+    selection = read_json(results / "baseline/support_email/selection.json")
+    assert selection["primary"] == "tiny-random-llama" and selection["decision"] == "full_pipeline"
+    assert not selection["gated"] and selection["candidates"][0]["pass_rate"]["n"] == 8
+    document = (results / "baseline" / "base-model-evaluation.md").read_text()
+    assert "## support_email" in document and "**Next steps:**" in document
     assert (e2e / "paper" / "paper.pdf").read_bytes().startswith(b"%PDF")
     for log in ("train/support_email/tiny-random-llama/lora_200/seed0.log", "paper.log"):
         assert (e2e / "logs" / "e2e" / log).exists()
@@ -135,3 +141,42 @@ def test_banking77_from_the_mirror_reaches_the_paper(tmp_path):
     assert set(cells["task"]) == {"banking77"} and set(cells["primary_metric"]) == {"weighted_f1"}
     html = (tmp_path / "paper" / "paper.html").read_text()
     assert "banking77: test-set results" in html and "weighted_f1" in html
+
+
+SWEEP = {"enabled": True, "train_size": 8, "val_examples": 8, "grid": {"r": [2, 4], "learning_rate": [1e-3, 3e-3]}}
+
+
+def test_gate_skips_lora_cells_then_the_sweep_feeds_the_final_cells(tmp_path):
+    """Constructed thresholds make the gate say "deploy": no LoRA job runs. With the gate off, the 2x2 sweep
+    runs on the val slice, the final cells train with its choice, and a wider grid reruns only what depends on
+    the sweep."""
+    gated = dict(E2E_CONFIG, sweep=SWEEP, base_selection={"gate": True, "sufficient": 0.0, "fine_tune": 0.0})
+    (tmp_path / "gated.yaml").write_text(yaml.safe_dump(gated))
+    result = snakemake(tmp_path, config="gated.yaml")
+    assert result.returncode == 0, result.stderr[-5000:]
+    results = tmp_path / "results" / "e2e"
+    assert read_json(results / "baseline/support_email/selection.json")["gated"]
+    assert not (results / "adapters").exists() and not (results / "sweep").exists()
+    assert "The gate skipped the LoRA cells of support_email" in (tmp_path / "paper" / "paper.html").read_text()
+
+    swept = dict(E2E_CONFIG, sweep=SWEEP)
+    (tmp_path / "swept.yaml").write_text(yaml.safe_dump(swept))
+    result = snakemake(tmp_path, config="swept.yaml")
+    assert result.returncode == 0, result.stderr[-5000:]
+    choice = read_json(results / "sweep/tiny-random-llama/support_email/choice.json")
+    table = pd.read_csv(results / "sweep/tiny-random-llama/support_email/sweep.csv")
+    assert len(table) == 4 and set(table["n_val"]) == {8} and table["point"].iloc[0] == choice["point"]
+    for condition in ("lora_50", "lora_200"):
+        info = read_json(results / f"adapters/tiny-random-llama/support_email/{condition}/seed0/train_info.json")
+        assert info["sweep_choice"] == choice["point"]
+        assert {key: info["lora"][key] for key in choice["chosen"]} == choice["chosen"]
+    assert "Sweep, tiny-random-llama on support_email" in (tmp_path / "paper" / "paper.html").read_text()
+
+    wider = dict(swept, sweep=dict(SWEEP, grid={"r": [2, 4, 8], "learning_rate": [1e-3, 3e-3]}))
+    (tmp_path / "wider.yaml").write_text(yaml.safe_dump(wider))
+    result = snakemake(tmp_path, "-n", config="wider.yaml")
+    assert result.returncode == 0, result.stderr[-3000:]
+    jobs = planned_jobs(result.stdout + result.stderr)
+    # two new points + the two final cells that depend on the choice; prompt cells and old points stay
+    assert jobs["train"] == 4 and jobs["predict_local"] == 4 and jobs["sweep_select"] == 1
+    assert "condition=zero_shot" not in result.stdout and "condition=base_val" not in result.stdout

@@ -7,21 +7,15 @@ import importlib.metadata
 import json
 import math
 import subprocess
-from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from breakeven import REPO_ROOT
+from breakeven.report.base_evaluation import gate_fragment, sweep_fragment
+from breakeven.report.markdown import pipe_table
 
 PACKAGES = ("torch", "transformers", "trl", "peft", "snakemake", "scikit-learn", "scipy", "pandas", "numpy")
-
-
-def pipe_table(header: Sequence[str], rows: Sequence[Sequence[object]], caption: str) -> str:
-    """A pandoc/Quarto pipe table with a caption line."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
-    return "\n".join(lines) + f"\n\n: {caption}\n"
 
 
 def money(value: float) -> str:
@@ -349,8 +343,11 @@ def write_fragments(
     config: dict,
     tasks: dict,
     models: dict,
+    selections: list[dict],
+    sweeps: dict[tuple[str, str], pd.DataFrame],
 ) -> None:
     """Write every fragment the paper template includes."""
+
     out_dir.mkdir(parents=True, exist_ok=True)
     months = config["cost"]["months"]
     fragments = {
@@ -363,6 +360,8 @@ def write_fragments(
         "errors.md": error_table(errors),
         "paired.md": paired_text(paired),
         "provenance.md": provenance_text(config, models, pricing, sources),
+        "gate.md": gate_fragment(selections),
+        "sweep.md": sweep_fragment(sweeps),
     }
     for name, text in fragments.items():
         (out_dir / name).write_text(text, encoding="utf-8")

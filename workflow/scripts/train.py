@@ -7,6 +7,7 @@ from breakeven.runtime import log_to, set_threads
 
 log_to(snakemake.log[0])
 set_threads(snakemake.threads)
+choice = snakemake.input.get("choice")
 run_training(
     backend=snakemake.params.backend,
     cell=snakemake.params.cell,
@@ -18,4 +19,5 @@ run_training(
     seed=int(snakemake.wildcards.seed),
     out_dir=Path(snakemake.output[0]),
     threads=snakemake.threads,
+    choice_path=Path(choice) if choice else None,
 )

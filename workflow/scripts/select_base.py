@@ -1,0 +1,25 @@
+"""Evaluate each candidate base model's zero-shot val pass rate and decide the task's plan."""
+
+from pathlib import Path
+
+from breakeven.jobs import adapter_config
+from breakeven.runtime import log_to
+from breakeven.selection import run_select_base
+
+log_to(snakemake.log[0])
+models = snakemake.params.models
+selection = run_select_base(
+    task_cfg=adapter_config(snakemake.params.task, Path(snakemake.input.manifest)),
+    models=models,
+    val_cells={
+        name: (Path(metrics), Path(predictions))
+        for name, metrics, predictions in zip(models, snakemake.input.val_metrics, snakemake.input.val_predictions)
+    },
+    test_cells=dict(zip(models, map(Path, snakemake.input.test_metrics))),
+    train_path=Path(snakemake.input.train),
+    test_path=Path(snakemake.input.test),
+    documents_path=Path(snakemake.input.documents),
+    gate=snakemake.params.gate,
+    out_dir=Path(snakemake.output[0]),
+)
+print(selection["rationale"])
