@@ -112,6 +112,7 @@ class Project:
         self._check_cost(source)
         self.conditions = self.config["conditions"] | self._generated_conditions()
         self._check_selection(source)
+        self._check_hypotheses(source)
 
     def _load(self, schema: str, path: Path, overrides: dict | None = None) -> dict:
         data = deep_merge(read_yaml(path) or {}, overrides or {})
@@ -178,6 +179,15 @@ class Project:
             raise ConfigError(
                 f"{source}: field 'cost.api_condition': {cost['api_condition']!r} is not a prompt condition"
             )
+
+    def _check_hypotheses(self, source: str) -> None:
+        for i, hypothesis in enumerate(self.config["hypotheses"]):
+            for side in ("better", "worse"):
+                if hypothesis[side] not in self.config["conditions"]:
+                    raise ConfigError(
+                        f"{source}: field 'hypotheses.{i}.{side}': {hypothesis[side]!r} is not a condition "
+                        f"(known: {', '.join(self.config['conditions'])})"
+                    )
 
     def _check_selection(self, source: str) -> None:
         gate, sweep = self.config["base_selection"], self.config["sweep"]

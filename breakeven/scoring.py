@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import numpy as np
 
 from breakeven.tasks import Task
+
+REFUSAL = re.compile(
+    r"^\W*(i'?m sorry|i am sorry|sorry, (but )?i|i can(no|')t|i cannot|i won'?t|i am (not able|unable)|"
+    r"i'?m (not able|unable)|as an ai\b|i must decline|unfortunately,? i (can|am))",
+    re.IGNORECASE,
+)
+"""Openings of a declined answer; a wrong answer that starts like this is classed ``refusal``."""
 
 
 def score_cell(task: Task, examples: list[dict], predictions: list[dict], bootstrap: dict) -> dict:
@@ -17,9 +25,11 @@ def score_cell(task: Task, examples: list[dict], predictions: list[dict], bootst
         raise ValueError(f"predictions lack {len(missing)} test examples (first: {missing[:3]})")
     outputs = ["" if by_id[e["id"]].get("error") else by_id[e["id"]]["output"] for e in examples]
     per_example = []
-    for example, scores in zip(examples, task.score_batch(outputs, examples)):
+    for example, output, scores in zip(examples, outputs, task.score_batch(outputs, examples)):
         if by_id[example["id"]].get("error"):
             scores["error_class"] = "generation_error"
+        elif scores["error_class"] not in ("correct", "empty") and REFUSAL.match(output.strip()):
+            scores["error_class"] = "refusal"
         per_example.append({"id": example["id"], **scores})
     return {
         "metrics": task.metrics(per_example, bootstrap),

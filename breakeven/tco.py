@@ -33,6 +33,9 @@ def deployments(cells: pd.DataFrame, pricing: dict, cost: dict) -> pd.DataFrame:
     table = pd.DataFrame(rows)
     table["cost_per_1k"] = table["per_query"] * 1000
     table["cost_per_1k_correct"] = table["cost_per_1k"] / table["value"].where(table["value"] > 0)
+    # the metric's CI bounds give the cost's (a higher metric means a lower cost per correct answer)
+    table["cost_per_1k_correct_low"] = table["cost_per_1k"] / table["ci_high"].where(table["ci_high"] > 0)
+    table["cost_per_1k_correct_high"] = table["cost_per_1k"] / table["ci_low"].where(table["ci_low"] > 0)
     return table
 
 

@@ -6,8 +6,12 @@ rule summarize:
         metrics=f"{RESULTS}/summary/metrics.csv",
         errors=f"{RESULTS}/summary/error_classes.csv",
         paired=f"{RESULTS}/summary/paired.csv",
+        hypotheses=f"{RESULTS}/summary/hypotheses.csv",
+        variability=f"{RESULTS}/summary/variability.csv",
     params:
         reference=config["statistics"]["reference"],
+        n_eval_seeds=config["statistics"]["n_eval_seeds"],
+        hypotheses=config["hypotheses"],
         bootstrap=config["bootstrap"],
     log:
         f"{LOGS}/summarize.log",
@@ -45,6 +49,8 @@ rule figures:
         accuracy_vs_cost=f"{RESULTS}/figures/accuracy_vs_cost.png",
         tco=f"{RESULTS}/figures/tco.png",
         data_efficiency=f"{RESULTS}/figures/data_efficiency.png",
+        metric_ci=f"{RESULTS}/figures/metric_ci.png",
+        latency=f"{RESULTS}/figures/latency.png",
     params:
         months=config["cost"]["months"],
     log:

@@ -1,14 +1,34 @@
+rule run_manifest:
+    input:
+        provenance=expand("resources/raw/{task}/provenance.json", task=PROJECT.tasks),
+        pricing=PRICING,
+        metrics=lambda wildcards: metric_files(),
+    output:
+        f"{RESULTS}/run_manifest.json",
+    params:
+        config=config,
+        models=PROJECT.models,
+    log:
+        f"{LOGS}/run_manifest.log",
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../workflow/scripts/run_manifest.py"
+
+
 rule paper_tables:
     input:
         cells=rules.summarize.output.cells,
         metrics=rules.summarize.output.metrics,
         errors=rules.summarize.output.errors,
         paired=rules.summarize.output.paired,
+        hypotheses=rules.summarize.output.hypotheses,
+        variability=rules.summarize.output.variability,
         costs=rules.tco.output.costs,
         breakeven=rules.tco.output.breakeven,
         sensitivity=rules.tco.output.sensitivity,
         manifests=expand(f"{RESULTS}/prepared/{{task}}/manifest.json", task=PROJECT.tasks),
-        provenance=expand("resources/raw/{task}/provenance.json", task=PROJECT.tasks),
+        run_manifest=f"{RESULTS}/run_manifest.json",
         pricing=PRICING,
         selections=selection_dirs(),
         sweeps=lambda wildcards: sweep_tables(),

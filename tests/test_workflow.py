@@ -75,6 +75,14 @@ def test_outputs_of_every_stage(e2e):
     assert "data:image/png;base64" in html and "lora_200" in html and "five_shot" in html
     assert "Paired bootstrap against the reference cell" in html
     assert "Base-model gate" in html and "No hyperparameter sweep was run" in html
+    assert "Pre-registered hypotheses" in html and "H1" in html and "seeded resamples of the test" in html
+    hypotheses = pd.read_csv(results / "summary" / "hypotheses.csv")
+    assert set(hypotheses["hypothesis"]) == {"H1", "H2", "H3"}
+    assert set(hypotheses["verdict"]) <= {"supported", "contradicted", "inconclusive"}
+    manifest = read_json(results / "run_manifest.json")
+    assert len(manifest["git_commit"]) == 40 and manifest["packages"]["torch"] and manifest["prices_read_on"]
+    for figure in ("metric_ci", "latency"):
+        assert (results / "figures" / f"{figure}.png").stat().st_size > 10_000
     selection = read_json(results / "baseline/support_email/selection.json")
     assert selection["primary"] == "tiny-random-llama" and selection["decision"] == "full_pipeline"
     assert not selection["gated"] and selection["candidates"][0]["pass_rate"]["n"] == 8
@@ -106,6 +114,7 @@ def test_changing_one_condition_reruns_only_its_cell(e2e):
         "summarize": 1,
         "tco": 1,
         "figures": 1,
+        "run_manifest": 1,
         "paper_tables": 1,
         "paper": 1,
         "all": 1,

@@ -122,3 +122,45 @@ def data_efficiency(cells: pd.DataFrame, out: str) -> None:
         ax.set_title(f"{task}: data efficiency")
         ax.legend(fontsize=7, loc="best")
     _save(fig, out)
+
+
+def metric_with_ci(cells: pd.DataFrame, out: str) -> None:
+    """Every cell's primary metric with its 95% CI, one horizontal panel per task."""
+    fig, panels = _panels(cells)
+    for ax, task in panels:
+        group = cells[cells["task"] == task].reset_index(drop=True)
+        y = np.arange(len(group))
+        for is_api, color in ((False, "tab:blue"), (True, "tab:orange")):
+            rows = group["kind"].eq("api") == is_api
+            part = group[rows]
+            xerr = np.vstack([part["value"] - part["ci_low"], part["ci_high"] - part["value"]])
+            ax.errorbar(part["value"], y[rows], xerr=xerr, fmt="o", color=color, capsize=3)
+        ax.set_yticks(y, [f"{r['system']} · {r['condition']} · s{r['seed']}" for r in group.to_dict("records")])
+        ax.tick_params(axis="y", labelsize=7)
+        ax.invert_yaxis()
+        ax.set_xlabel(f"{group['primary_metric'].iloc[0]} (95% CI)")
+        ax.set_title(f"{task}: primary metric per cell")
+    _save(fig, out)
+
+
+def latency(cells: pd.DataFrame, out: str) -> None:
+    """Per-request latency p50 (bar) and p95 (whisker) of every cell, one panel per task."""
+    fig, panels = _panels(cells)
+    for ax, task in panels:
+        group = cells[cells["task"] == task].reset_index(drop=True)
+        x = np.arange(len(group))
+        ax.bar(x, group["latency_p50_s"], color="tab:blue", alpha=0.7, label="p50")
+        ax.errorbar(
+            x,
+            group["latency_p50_s"],
+            yerr=[np.zeros(len(group)), group["latency_p95_s"] - group["latency_p50_s"]],
+            fmt="none",
+            ecolor="black",
+            capsize=4,
+            label="p95",
+        )
+        ax.set_xticks(x, [f"{r['system']}\n{r['condition']}" for r in group.to_dict("records")], fontsize=7)
+        ax.set_ylabel("latency per request (s)")
+        ax.set_title(f"{task}: latency p50 / p95")
+        ax.legend(fontsize=7)
+    _save(fig, out)

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
-import importlib.metadata
 import json
 import math
-import subprocess
 from pathlib import Path
 
 import pandas as pd
 
-from breakeven import REPO_ROOT
 from breakeven.report.base_evaluation import gate_fragment, sweep_fragment
+from breakeven.report.hypotheses import hypotheses_list, hypotheses_results, variability_table
 from breakeven.report.markdown import pipe_table
-
-PACKAGES = ("torch", "transformers", "trl", "peft", "snakemake", "scikit-learn", "scipy", "pandas", "numpy")
 
 
 def money(value: float) -> str:
@@ -42,7 +37,8 @@ def results_table(cells: pd.DataFrame, metrics: pd.DataFrame, costs: pd.DataFram
     """Per task: every cell's metrics (the primary one with its CI), latency and cost; the seed column only when
     there are several seeds."""
     keys = ["task", "system", "condition", "seed"]
-    merged = cells.merge(costs[[*keys, "cost_per_1k", "cost_per_1k_correct"]], on=keys, how="left")
+    cost_columns = ["cost_per_1k", "cost_per_1k_correct", "cost_per_1k_correct_low", "cost_per_1k_correct_high"]
+    merged = cells.merge(costs[[*keys, *cost_columns]], on=keys, how="left")
     parts = []
     for task, group in merged.groupby("task"):
         primary = group["primary_metric"].iloc[0]
@@ -63,7 +59,8 @@ def results_table(cells: pd.DataFrame, metrics: pd.DataFrame, costs: pd.DataFram
                     f"{r['latency_p50_s']:.2f} / {r['latency_p95_s']:.2f}",
                     f"{r['seconds_per_query']:.3f}",
                     money(r["cost_per_1k"]),
-                    money(r["cost_per_1k_correct"]),
+                    f"{money(r['cost_per_1k_correct'])} [{money(r['cost_per_1k_correct_low'])}, "
+                    f"{money(r['cost_per_1k_correct_high'])}]",
                 ]
             )
         header = [
@@ -76,7 +73,7 @@ def results_table(cells: pd.DataFrame, metrics: pd.DataFrame, costs: pd.DataFram
             "latency p50 / p95 (s)",
             "s / query",
             "$ / 1K",
-            "$ / 1K correct",
+            "$ / 1K correct [95% CI]",
         ]
         caption = (
             f"{task}: test-set results, n = {int(group['n_test'].iloc[0])} examples; CIs from a percentile "
@@ -301,28 +298,20 @@ def describe_data(task: str, source: dict) -> str:
     return f"`{task}`: hub `{source['repo_id']}` at `{source['revision']}` = commit `{source['commit']}`"
 
 
-def provenance_text(config: dict, models: dict, pricing: dict, sources: dict[str, dict]) -> str:
-    try:
-        sha = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        sha = "unknown (not a git checkout)"
-    digest = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
-    versions = []
-    for package in PACKAGES:
-        try:
-            versions.append(f"{package} {importlib.metadata.version(package)}")
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    model_sources = [f"`{name}`: {json.dumps(m['source'], sort_keys=True)}" for name, m in models.items()]
+def provenance_text(manifest: dict) -> str:
+    commit = manifest["git_commit"] or "unknown (not a git checkout)"
+    dirty = " (with uncommitted changes)" if manifest["git_dirty"] else ""
+    versions = ", ".join(f"{name} {version}" for name, version in manifest["packages"].items())
+    model_sources = [f"`{name}`: {json.dumps(m['source'], sort_keys=True)}" for name, m in manifest["models"].items()]
+    data = "; ".join(describe_data(task, source) for task, source in sorted(manifest["data"].items()))
     return "\n".join(
         [
-            f"- Code: git `{sha}`; run `{config['run']}`; config hash `{digest}`.",
-            f"- Packages: {', '.join(versions)}.",
+            f"- Code: git `{commit}`{dirty}; run `{manifest['run']}`; config hash `{manifest['config_hash']}`.",
+            f"- Packages: Python {manifest['python']}, {versions}.",
             f"- Model sources: {'; '.join(model_sources)}.",
-            f"- Data: {'; '.join(describe_data(task, source) for task, source in sorted(sources.items()))}.",
-            f"- Prices read on {pricing['prices_read_on']}.",
+            f"- Data: {data}.",
+            f"- Prices read on {manifest['prices_read_on']}.",
+            f"- Machine: {manifest['machine']['platform']}; the full manifest is `results/{manifest['run']}/run_manifest.json`.",
             "",
         ]
     )
@@ -334,11 +323,13 @@ def write_fragments(
     metrics: pd.DataFrame,
     errors: pd.DataFrame,
     paired: pd.DataFrame,
+    hypotheses: pd.DataFrame,
+    variability: pd.DataFrame,
     costs: pd.DataFrame,
     breakeven: pd.DataFrame,
     sensitivity: pd.DataFrame,
     manifests: dict[str, dict],
-    sources: dict[str, dict],
+    run_manifest: dict,
     pricing: dict,
     config: dict,
     tasks: dict,
@@ -359,7 +350,10 @@ def write_fragments(
         "sensitivity.md": sensitivity_table(sensitivity),
         "errors.md": error_table(errors),
         "paired.md": paired_text(paired),
-        "provenance.md": provenance_text(config, models, pricing, sources),
+        "provenance.md": provenance_text(run_manifest),
+        "hypotheses.md": hypotheses_list(config["hypotheses"]),
+        "hypotheses_results.md": hypotheses_results(hypotheses),
+        "variability.md": variability_table(variability),
         "gate.md": gate_fragment(selections),
         "sweep.md": sweep_fragment(sweeps),
     }

@@ -1,12 +1,15 @@
-"""Figures of the paper: accuracy vs cost, and TCO vs daily volume."""
+"""Figures of the paper: accuracy vs cost, TCO vs daily volume, data efficiency, metric CIs, latency."""
 
 import pandas as pd
 
-from breakeven.report.figures import accuracy_vs_cost, data_efficiency, tco_curves
+from breakeven.report.figures import accuracy_vs_cost, data_efficiency, latency, metric_with_ci, tco_curves
 from breakeven.runtime import log_to
 
 log_to(snakemake.log[0])
 costs = pd.read_csv(snakemake.input.costs)
 accuracy_vs_cost(costs, snakemake.output.accuracy_vs_cost)
-data_efficiency(pd.read_csv(snakemake.input.cells), snakemake.output.data_efficiency)
+cells = pd.read_csv(snakemake.input.cells)
+data_efficiency(cells, snakemake.output.data_efficiency)
+metric_with_ci(cells, snakemake.output.metric_ci)
+latency(cells, snakemake.output.latency)
 tco_curves(costs, pd.read_csv(snakemake.input.breakeven), snakemake.params.months, snakemake.output.tco)

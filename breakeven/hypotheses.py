@@ -1,0 +1,68 @@
+"""Pre-registered hypotheses (from config), each tested per task and system with the paired bootstrap.
+
+A hypothesis says one condition (``better``) beats another (``worse``) on the primary metric. For every task
+and every system that has both cells (first seed), the difference ``better - worse`` gets a percentile CI and a
+two-sided p-value; p-values across all tests are adjusted with Benjamini-Hochberg. A test supports the
+hypothesis when the CI of the difference lies above zero, contradicts it when the CI lies below zero, and is
+inconclusive otherwise.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from scipy.stats import false_discovery_control
+
+from breakeven.paired import F1_METRICS, compare, label_union
+
+COLUMNS = [
+    "hypothesis",
+    "task",
+    "system",
+    "better",
+    "worse",
+    "difference",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "p_adjusted_bh",
+    "verdict",
+]
+
+
+def verdict(ci_low: float, ci_high: float) -> str:
+    if ci_low > 0:
+        return "supported"
+    return "contradicted" if ci_high < 0 else "inconclusive"
+
+
+def _first_seed(cells: list[dict], task: str, system: str, condition: str) -> dict | None:
+    found = [c for c in cells if (c["task"], c["system"], c["condition"]) == (task, system, condition)]
+    return min(found, key=lambda c: c["seed"]) if found else None
+
+
+def hypothesis_table(cells: list[dict], hypotheses: list[dict], bootstrap: dict) -> pd.DataFrame:
+    """One row per (hypothesis, task, system) that has both conditions."""
+    rows = []
+    for hypothesis in hypotheses:
+        for task, system in sorted({(c["task"], c["system"]) for c in cells}):
+            better = _first_seed(cells, task, system, hypothesis["better"])
+            worse = _first_seed(cells, task, system, hypothesis["worse"])
+            if better is None or worse is None:
+                continue
+            group = [c for c in cells if c["task"] == task]
+            labels = label_union(group) if better["primary_metric"] in F1_METRICS else []
+            test = compare(better, worse, labels, bootstrap["n_resamples"], bootstrap["confidence"], bootstrap["seed"])
+            rows.append(
+                {
+                    "hypothesis": hypothesis["id"],
+                    "task": task,
+                    "system": system,
+                    "better": hypothesis["better"],
+                    "worse": hypothesis["worse"],
+                    **{k: test[k] for k in ("difference", "ci_low", "ci_high", "p_value")},
+                    "verdict": verdict(test["ci_low"], test["ci_high"]),
+                }
+            )
+    table = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "p_adjusted_bh"])
+    table.insert(9, "p_adjusted_bh", false_discovery_control(table["p_value"].to_numpy()) if len(table) else [])
+    return table
