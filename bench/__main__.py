@@ -1,5 +1,6 @@
 """Run every benchmark."""
 
-from bench import bootstrap
+from bench import bootstrap, scheduling
 
 bootstrap.main()
+scheduling.main()

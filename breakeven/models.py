@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import shutil
 from pathlib import Path
 
@@ -87,9 +88,24 @@ def install_chat_template(out: Path, template: str, root: Path = REPO_ROOT) -> N
     tokenizer.save_pretrained(out)
 
 
+def set_template_variables(out: Path, variables: dict) -> None:
+    """Fix chat-template variables (e.g. ``enable_thinking: false``) inside the saved template, so that every
+    backend rendering it (transformers, vLLM, Unsloth) sees the same prompt without passing them itself."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(out)
+    if not isinstance(tokenizer.chat_template, str):
+        raise ValueError(f"{out}: chat_template_kwargs need a single chat template, found {tokenizer.chat_template!r}")
+    header = "".join(f"{{%- set {name} = {json.dumps(value)} %}}" for name, value in sorted(variables.items()))
+    tokenizer.chat_template = header + tokenizer.chat_template
+    tokenizer.save_pretrained(out)
+
+
 def fetch_model(model_cfg: dict, out: Path) -> None:
     """Materialise ``model_cfg``'s source into ``out`` as a loadable HF folder."""
     out.mkdir(parents=True, exist_ok=True)
     SOURCES.get(model_cfg["source"]["kind"])(model_cfg["source"], out, model_cfg.get("dtype", "float32"))
     if model_cfg.get("chat_template"):
         install_chat_template(out, model_cfg["chat_template"])
+    if model_cfg.get("chat_template_kwargs"):
+        set_template_variables(out, model_cfg["chat_template_kwargs"])

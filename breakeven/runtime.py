@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
+import glob
 import os
+import time
+from pathlib import Path
 
 from breakeven import REPO_ROOT
 
@@ -25,6 +29,44 @@ def prepare_job_environment() -> None:
     paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
     if str(REPO_ROOT) not in paths:
         os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), *paths]))
+
+
+def pin_caches(root: Path = REPO_ROOT) -> None:
+    """Point every tool cache into the checkout, overriding what the environment says (on a RunPod pod only
+    the volume holding the checkout persists; an image's HF_HOME under /root would be lost with the pod)."""
+    for var, rel in CACHE_ENV.items():
+        os.environ[var] = str(root / rel)
+
+
+def gpu_count() -> int:
+    """NVIDIA devices visible to this process (device files, so no CUDA initialisation)."""
+    return len(glob.glob("/dev/nvidia[0-9]*"))
+
+
+_HELD_SLOTS: list[int] = []  # descriptors whose locks must live as long as the job
+
+
+def claim_gpu(lock_dir: Path = Path(".snakemake/gpu-slots"), devices: int | None = None) -> int | None:
+    """Give this job a GPU of its own on a multi-GPU machine run by the local executor, which admits up to
+    ``--resources gpu=N`` GPU jobs at once but does not say which device each gets: take the first free device
+    (an exclusive lock on ``lock_dir/gpu<i>``, held until the process exits) and export CUDA_VISIBLE_DEVICES.
+    Nothing to do where a scheduler already chose (Slurm sets CUDA_VISIBLE_DEVICES) or with fewer than 2 GPUs."""
+    devices = gpu_count() if devices is None else devices
+    if "CUDA_VISIBLE_DEVICES" in os.environ or devices < 2:
+        return None
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    while True:
+        for index in range(devices):
+            fd = os.open(lock_dir / f"gpu{index}", os.O_CREAT | os.O_RDWR, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            _HELD_SLOTS.append(fd)
+            os.environ["CUDA_VISIBLE_DEVICES"] = str(index)
+            return index
+        time.sleep(1)  # more GPU jobs than devices (gpu=N above the device count): wait for one to finish
 
 
 def set_threads(threads: int) -> None:

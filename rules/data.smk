@@ -9,7 +9,7 @@ rule make_raw:
     log:
         "logs/make_raw/{task}.log",
     conda:
-        "../envs/analysis.yaml"
+        "../envs/data.yaml"
     script:
         "../workflow/scripts/make_raw.py"
 
@@ -29,7 +29,7 @@ rule prepare:
     log:
         f"{LOGS}/prepare/{{task}}.log",
     conda:
-        "../envs/analysis.yaml"
+        "../envs/data.yaml"
     script:
         "../workflow/scripts/prepare.py"
 
@@ -44,7 +44,7 @@ rule train_subset:
     log:
         f"{LOGS}/train_subset/{{task}}_{{n}}.log",
     conda:
-        "../envs/analysis.yaml"
+        "../envs/data.yaml"
     script:
         "../workflow/scripts/first_rows.py"
 

@@ -8,5 +8,8 @@ rule fetch_model:
     conda:
         "../envs/torch.yaml"
     threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=60,
     script:
         "../workflow/scripts/fetch_model.py"

@@ -14,5 +14,6 @@ rule predict_local:
     resources:
         gpu=1,
         mem_mb=8000,
+        runtime=120,
     script:
         "../workflow/scripts/predict.py"

@@ -14,5 +14,6 @@ rule train:
     resources:
         gpu=1,
         mem_mb=12000,
+        runtime=360,
     script:
         "../workflow/scripts/train.py"

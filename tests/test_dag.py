@@ -106,3 +106,19 @@ def test_all_seven_tasks_list_the_full_grid(tmp_path):
         "paper": 1,
         "all": 1,
     }
+
+
+def test_production_grid(tmp_path):
+    """config/production.yaml: 3 open models x 7 tasks x (2 prompt + 2 LoRA x 3 seeds) cells, on its own, plus
+    the base-model gate (one val cell per model and task) and the 3 x 2 sweep (one cell per point)."""
+    production = str(REPO_ROOT / "config" / "production.yaml")
+    result = dry_run(tmp_path, "--configfile", production, "--replace-workflow-config")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    jobs = planned_jobs(result.stdout + result.stderr)
+    assert jobs["fetch_model"] == 3 and jobs["make_raw"] == 7 and jobs["prepare"] == 7
+    sweep = 3 * 7 * 6
+    assert jobs["train"] == 3 * 7 * 2 * 3 + sweep
+    assert jobs["predict_local"] == jobs["score"] == 3 * 7 * (2 + 2 * 3) + 3 * 7 + sweep
+    assert jobs["select_base"] == 7 and jobs["sweep_select"] == 3 * 7
+    assert "/lora_50/" not in result.stdout and "/lora_200/" not in result.stdout  # the demo config is replaced
+    assert "results/production/metrics/cuad/qwen3-8b/lora_full/seed2.json" in result.stdout

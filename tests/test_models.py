@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from breakeven.infer.hf import HFGenerator
-from breakeven.models import gguf_path, install_chat_template
+from breakeven.models import gguf_path, install_chat_template, set_template_variables
 from breakeven.tiny import build_tiny_llama
 
 CONVERSATION = [
@@ -79,3 +79,22 @@ def test_batched_generation_matches_one_at_a_time(tiny_model):
     assert [g.input_tokens for g in batched] == [g.input_tokens for g in single]
     assert all(1 <= g.output_tokens <= 12 and g.latency_s > 0 for g in batched)
     assert len({g.input_tokens for g in batched}) == 4  # lengths differ, so left padding was exercised
+
+
+def test_template_variables_are_fixed_in_the_saved_template(tmp_path):
+    """Qwen3's enable_thinking: false must reach every backend through the materialised tokenizer."""
+    from transformers import AutoTokenizer
+
+    build_tiny_llama(tmp_path, seed=0)
+    tokenizer = AutoTokenizer.from_pretrained(tmp_path)
+    tokenizer.chat_template = (
+        "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
+        "{% if add_generation_prompt %}<|im_start|>assistant\n"
+        "{% if enable_thinking is defined and enable_thinking is false %}<think>\n\n</think>\n\n{% endif %}{% endif %}"
+    )
+    tokenizer.save_pretrained(tmp_path)
+    set_template_variables(tmp_path, {"enable_thinking": False})
+    reloaded = AutoTokenizer.from_pretrained(tmp_path)
+    prompt = reloaded.apply_chat_template(CONVERSATION[:2], tokenize=False, add_generation_prompt=True)
+    assert prompt.endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n")
+    assert prompt.startswith("<|im_start|>system\nReply with JSON.<|im_end|>")

@@ -3,10 +3,11 @@
 from pathlib import Path
 
 from breakeven.jobs import run_training
-from breakeven.runtime import log_to, set_threads
+from breakeven.runtime import claim_gpu, log_to, set_threads
 
 log_to(snakemake.log[0])
 set_threads(snakemake.threads)
+claim_gpu()  # one device per job when the local executor runs several GPU jobs at once
 choice = snakemake.input.get("choice")
 run_training(
     backend=snakemake.params.backend,
