@@ -1,7 +1,8 @@
 """Pre-registered hypotheses (from config), each tested per task and system with the paired bootstrap.
 
-A hypothesis says one condition (``better``) beats another (``worse``) on the primary metric. For every task
-and every system that has both cells (first seed), the difference ``better - worse`` gets a percentile CI and a
+A hypothesis says one condition (``better``) beats another (``worse``) on the primary metric, of the same
+system unless ``better_system`` / ``worse_system`` pin one side (e.g. LoRA of every open model against one
+API's five-shot cell). For every task and every system that has both cells (first seed), the difference ``better - worse`` gets a percentile CI and a
 two-sided p-value; p-values across all tests are adjusted with Benjamini-Hochberg. A test supports the
 hypothesis when the CI of the difference lies above zero, contradicts it when the CI lies below zero, and is
 inconclusive otherwise.
@@ -42,13 +43,17 @@ def _first_seed(cells: list[dict], task: str, system: str, condition: str) -> di
 
 def hypothesis_table(cells: list[dict], hypotheses: list[dict], bootstrap: dict) -> pd.DataFrame:
     """One row per (hypothesis, task, system) that has both conditions."""
-    rows = []
+    rows, seen = [], set()
     for hypothesis in hypotheses:
         for task, system in sorted({(c["task"], c["system"]) for c in cells}):
-            better = _first_seed(cells, task, system, hypothesis["better"])
-            worse = _first_seed(cells, task, system, hypothesis["worse"])
-            if better is None or worse is None:
+            better_system = hypothesis.get("better_system") or system
+            worse_system = hypothesis.get("worse_system") or system
+            key = (hypothesis["id"], task, better_system, worse_system)
+            better = _first_seed(cells, task, better_system, hypothesis["better"])
+            worse = _first_seed(cells, task, worse_system, hypothesis["worse"])
+            if better is None or worse is None or key in seen or better is worse:
                 continue
+            seen.add(key)
             group = [c for c in cells if c["task"] == task]
             labels = label_union(group) if better["primary_metric"] in F1_METRICS else []
             test = compare(better, worse, labels, bootstrap["n_resamples"], bootstrap["confidence"], bootstrap["seed"])
@@ -56,7 +61,7 @@ def hypothesis_table(cells: list[dict], hypotheses: list[dict], bootstrap: dict)
                 {
                     "hypothesis": hypothesis["id"],
                     "task": task,
-                    "system": system,
+                    "system": better_system if better_system == worse_system else f"{better_system} vs {worse_system}",
                     "better": hypothesis["better"],
                     "worse": hypothesis["worse"],
                     **{k: test[k] for k in ("difference", "ci_low", "ci_high", "p_value")},

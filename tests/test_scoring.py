@@ -40,14 +40,14 @@ def test_missing_predictions_are_an_error_not_a_silent_skip():
         score_cell(task(), examples, [prediction(0, "pos"), prediction(1, "neg")], BOOTSTRAP)
 
 
-def cell(condition: str, correct: list[bool], seed: int = 0) -> dict:
+def cell(condition: str, correct: list[bool], seed: int = 0, system: str = "m") -> dict:
     rows = [
         {"id": str(i), "accuracy": float(ok), "gold": "pos", "parsed": "pos" if ok else "neg"}
         for i, ok in enumerate(correct)
     ]
     return {
         "task": "t",
-        "system": "m",
+        "system": system,
         "condition": condition,
         "seed": seed,
         "primary_metric": "accuracy",
@@ -84,3 +84,17 @@ def test_spread_across_training_seeds_and_test_resamples():
     assert row["seed_sd"] == pytest.approx(np.std(values, ddof=1))
     # resampling noise of a proportion: sqrt(p(1-p)/n) ~ 0.023 at p ~ 0.7, n = 400
     assert 0.015 < row["eval_sd"] < 0.03 and row["eval_mean"] == pytest.approx(np.mean(values), abs=0.01)
+
+
+def test_a_hypothesis_can_pin_one_side_to_an_api_system():
+    rng = np.random.default_rng(2)
+    api = rng.random(300) < 0.6
+    cells = [
+        cell("five", list(api), system="api"),
+        cell("lora", list(api | (rng.random(300) < 0.5)), system="m1"),
+        cell("lora", list(api & (rng.random(300) < 0.5)), system="m2"),
+    ]
+    hypotheses = [{"id": "H", "statement": "", "better": "lora", "worse": "five", "worse_system": "api"}]
+    table = hypothesis_table(cells, hypotheses, BOOTSTRAP).set_index("system")
+    assert list(table.index) == ["m1 vs api", "m2 vs api"]
+    assert table.loc["m1 vs api", "verdict"] == "supported" and table.loc["m2 vs api", "verdict"] == "contradicted"

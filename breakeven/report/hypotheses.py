@@ -11,7 +11,12 @@ def hypotheses_list(hypotheses: list[dict]) -> str:
     """The statements, as registered in the config before the run."""
     if not hypotheses:
         return "No hypotheses were registered in the config.\n"
-    lines = [f"- **{h['id']}**: {h['statement']} (`{h['better']}` > `{h['worse']}`)" for h in hypotheses]
+
+    def side(h: dict, which: str) -> str:
+        system = h.get(f"{which}_system")
+        return f"`{system} · {h[which]}`" if system else f"`{h[which]}`"
+
+    lines = [f"- **{h['id']}**: {h['statement']} ({side(h, 'better')} > {side(h, 'worse')})" for h in hypotheses]
     return "\n".join(lines) + "\n"
 
 
