@@ -24,4 +24,5 @@ write_fragments(
     config=snakemake.params.config,
     tasks=snakemake.params.tasks,
     models=snakemake.params.models,
+    api_models=snakemake.params.api_models,
 )
