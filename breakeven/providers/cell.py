@@ -110,7 +110,6 @@ async def answer(
 
     async def one(key: str, request: dict) -> None:
         nonlocal done
-        attempts_seen = limiter.counters.attempts
 
         async def timed() -> tuple[Reply, float]:
             start = time.perf_counter()
@@ -121,8 +120,7 @@ async def answer(
         try:
             (reply, latency), attempts = await limiter.call(timed, tokens=estimate + 256)
         except (TransientError, PermanentError) as err:
-            attempts = max(1, limiter.counters.attempts - attempts_seen)
-            outcomes[key] = _failure(f"{type(err).__name__}: {err}", attempts)
+            outcomes[key] = _failure(f"{type(err).__name__}: {err}", getattr(err, "attempts", 1))
         else:
             cache.put(key, request, {**reply.__dict__, "latency_s": latency})
             outcomes[key] = _outcome(reply, latency, attempts, cache_hit=False)

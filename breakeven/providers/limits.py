@@ -72,6 +72,7 @@ class Limiter:
         """``send()`` under the limits, retried on :class:`TransientError`; returns its result and the attempts.
 
         The backoff sleeps happen outside the concurrency slot, so a throttled request leaves room for others.
+        The last error is re-raised with the attempts made as its ``attempts`` attribute.
         """
         attempts = 0
         retrying = AsyncRetrying(
@@ -80,13 +81,17 @@ class Limiter:
             wait=self.wait,
             reraise=True,
         )
-        async for attempt in retrying:
-            with attempt:
-                async with self.semaphore:
-                    await self._admit(tokens)
-                    attempts += 1
-                    self.counters.attempts += 1
-                    if attempts > 1:
-                        self.counters.retries += 1
-                    result = await send()
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    async with self.semaphore:
+                        await self._admit(tokens)
+                        attempts += 1
+                        self.counters.attempts += 1
+                        if attempts > 1:
+                            self.counters.retries += 1
+                        result = await send()
+        except Exception as err:
+            err.attempts = attempts
+            raise
         return result, attempts

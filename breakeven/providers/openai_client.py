@@ -51,7 +51,8 @@ class OpenAIClient:
         """The request body: what is sent, cached and recorded (temperature only where the model takes it)."""
         body: dict = {"model": model}
         if self.system["api"] == "responses":
-            body |= {"input": messages, "max_output_tokens": max_tokens}
+            # stream=False spelled out: some compatible servers (transformers serve) stream unless told not to
+            body |= {"input": messages, "max_output_tokens": max_tokens, "stream": False}
             if schema:
                 body["text"] = {"format": {"type": "json_schema", "name": "answer", "schema": schema, "strict": True}}
         else:
