@@ -74,11 +74,12 @@ def _estimated_api_rows(cells: pd.DataFrame, pricing: dict, cost: dict) -> list[
     api_condition cells' measured tokens (the local prompts are the prompts the API would get)."""
     name = cost["api_reference"]
     price = pricing["api"][name]
-    measured = cells[(cells["kind"] == "api") & (cells["api_pricing"] == name)]["task"] if len(cells) else []
+    api_cells = cells[cells["kind"] == "api"]
+    measured = set(api_cells.loc[api_cells["api_pricing"] == name, "task"]) if not api_cells.empty else set()
     prompt_cells = cells[(cells["condition"] == cost["api_condition"]) & (cells["kind"] == "prompt")]
     rows = []
     for task, group in prompt_cells.groupby("task"):
-        if task in set(measured):
+        if task in measured:
             continue
         per_query = api_cost_per_query(
             group["input_tokens_mean"].mean(), group["output_tokens_mean"].mean(), price, cost["api_batch"]
@@ -173,8 +174,9 @@ def _scaled(pricing: dict, cost: dict, what: str, factor: float) -> tuple[dict, 
     pricing, cost = copy.deepcopy(pricing), dict(cost)
     if what == "api_price":
         price = pricing["api"][cost["api_reference"]]
-        price["input_per_1m"] *= factor
-        price["output_per_1m"] *= factor
+        for key in ("input_per_1m", "cached_input_per_1m", "output_per_1m"):
+            if key in price:
+                price[key] *= factor
     elif what == "hardware_price":
         pricing["hardware"][cost["hardware_profile"]]["hourly_usd"] *= factor
     elif what == "engineering":
