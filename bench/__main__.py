@@ -1,5 +1,6 @@
 """Run every benchmark."""
 
-from bench import bootstrap
+from bench import api, bootstrap
 
 bootstrap.main()
+api.main()
