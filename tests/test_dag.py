@@ -19,7 +19,7 @@ def test_default_dag_lists_the_whole_grid(tmp_path):
     result = dry_run(tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert planned_jobs(result.stdout + result.stderr) == {
-        "fetch_model": 1,
+        "fetch_model": 2,  # the stand-in model and the stand-in API's tiny random Llama
         "make_raw": 1,
         "prepare": 1,
         "train_subset": 2,
@@ -85,7 +85,7 @@ def test_all_seven_tasks_list_the_full_grid(tmp_path):
     result = dry_run(tmp_path, "--config", f"tasks={tasks}", "data_mirror=/nonexistent/mirror")
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     assert planned_jobs(result.stdout + result.stderr) == {
-        "fetch_model": 1,
+        "fetch_model": 2,
         "make_raw": 7,
         "prepare": 7,
         "train_subset": 14,

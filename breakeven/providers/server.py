@@ -3,9 +3,11 @@ free 127.0.0.1 port, serving a local model folder; started, awaited and stopped 
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -57,6 +59,8 @@ def transformers_server(model_dir: Path, log_path: Path, timeout_s: float = 600)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "a", encoding="utf-8") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    # a job cancelled with SIGTERM unwinds through `finally`, so the server never outlives it
+    previous = signal.signal(signal.SIGTERM, _exit) if threading.current_thread() is threading.main_thread() else None
     try:
         wait_ready(f"http://127.0.0.1:{port}/health", process, timeout_s, log_path)
         yield f"http://127.0.0.1:{port}/v1"
@@ -67,3 +71,9 @@ def transformers_server(model_dir: Path, log_path: Path, timeout_s: float = 600)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _exit(signum, frame) -> None:
+    raise SystemExit(128 + signum)
