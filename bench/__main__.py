@@ -1,6 +1,7 @@
 """Run every benchmark."""
 
-from bench import bootstrap, scheduling
+from bench import api, bootstrap, scheduling
 
 bootstrap.main()
+api.main()
 scheduling.main()

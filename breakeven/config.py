@@ -85,7 +85,7 @@ class Cell:
     system: str
     condition: str
     seed: int
-    kind: str  # "prompt" or "lora"
+    kind: str  # "prompt", "lora", or "api" (an API system on a prompt condition)
 
 
 BASE_CONDITION = "base_val"
@@ -108,6 +108,13 @@ class Project:
         self.pricing = self._load("pricing", root / "config" / "pricing.yaml")
         self.tasks = {name: self._load_task(name) for name in self.config["tasks"]}
         self.models = {name: self._load_model(name) for name in self.config["models"]}
+        self.api_models = {name: self._load_api_model(name, source) for name in self.config["api_models"]}
+        self.served_models = {
+            api["standin"]["model"]: self.models.get(api["standin"]["model"])
+            or self._load_model(api["standin"]["model"])
+            for api in self.api_models.values()
+            if api["standin"]
+        }
         self._check_conditions(source)
         self._check_cost(source)
         self.conditions = self.config["conditions"] | self._generated_conditions()
@@ -145,6 +152,30 @@ class Project:
         if template:
             self._existing("chat_template", self.root / "config" / "chat_templates", template, ".jinja")
         return model
+
+    def _load_api_model(self, name: str, source: str) -> dict:
+        path = self._existing("api_model", self.root / "config" / "api_models", name)
+        api = self._load("api_model", path)
+        if api["name"] != name:
+            raise ConfigError(f"{path}: field 'name': {api['name']!r} must equal the file name {name!r}")
+        if name in self.config["models"]:
+            raise ConfigError(f"{source}: field 'api_models': {name!r} is also an open model's name")
+        if api["pricing"] not in self.pricing["api"]:
+            known = ", ".join(sorted(self.pricing["api"]))
+            raise ConfigError(
+                f"{path}: field 'pricing': {api['pricing']!r} is not in config/pricing.yaml api ({known})"
+            )
+        if not api["standin"] and not api["key_env"]:
+            raise ConfigError(f"{path}: field 'key_env': required unless the system is a stand-in")
+        if api["standin"] and api["provider"] != "openai":
+            raise ConfigError(f"{path}: field 'provider': a stand-in is served OpenAI-compatible (provider: openai)")
+        if api["batch"] and api["provider"] != "openai":
+            raise ConfigError(f"{path}: field 'batch': the Batch API mode is OpenAI's (provider: openai)")
+        return api
+
+    def local_model(self, name: str) -> dict:
+        """An open model's config: a listed model, or one served by a stand-in API system."""
+        return self.models.get(name) or self.served_models[name]
 
     def _check_conditions(self, source: str) -> None:
         # overrides of known but unselected tasks are fine (a smoke overlay combined with other tasks)
@@ -195,7 +226,7 @@ class Project:
             raise ConfigError(f"{source}: field 'base_selection.fine_tune' must not exceed 'sufficient'")
         name = gate["contamination_condition"]
         cond = self.config["conditions"].get(name)
-        if gate["enabled"] and (cond is None or cond["kind"] != "prompt" or cond.get("shots", 0) != 0):
+        if gate["enabled"] and cond is not None and (cond["kind"] != "prompt" or cond.get("shots", 0) != 0):
             raise ConfigError(
                 f"{source}: field 'base_selection.contamination_condition': {name!r} is not a zero-shot prompt condition"
             )
@@ -222,6 +253,12 @@ class Project:
                 "eval": {"split": "val", "n": sweep["val_examples"]},
             }
         return generated
+
+    @property
+    def contamination_condition(self) -> str | None:
+        """The zero-shot test condition of the gate's chance check (None: the run has no such condition)."""
+        name = self.config["base_selection"]["contamination_condition"]
+        return name if name in self.config["conditions"] else None
 
     def sweep_points(self) -> list[dict]:
         """Every combination of the sweep grid (none when the sweep is off)."""
@@ -269,8 +306,12 @@ class Project:
         merged = deep_merge(self.models[model]["lora"], self.tasks[task]["lora"])
         return deep_merge(merged, self.condition(condition).get("lora", {}))
 
+    def prompt_conditions(self) -> list[str]:
+        return [name for name, cond in self.config["conditions"].items() if cond["kind"] == "prompt"]
+
     def cells(self) -> list[Cell]:
-        """Every (task, model, condition, seed) cell; prompt conditions run once, with the first seed."""
+        """Every (task, system, condition, seed) cell; prompt conditions run once, with the first seed; API
+        systems run the prompt conditions only."""
         seeds = self.config["seeds"]
         cells = []
         for task in self.tasks:
@@ -278,4 +319,6 @@ class Project:
                 for name, cond in self.config["conditions"].items():
                     for seed in seeds if cond["kind"] == "lora" else seeds[:1]:
                         cells.append(Cell(task, model, name, seed, cond["kind"]))
+            for api in self.api_models:
+                cells += [Cell(task, api, name, seeds[0], "api") for name in self.prompt_conditions()]
         return cells

@@ -24,9 +24,16 @@ HOURS_PER_MONTH = 730.0
 DAYS_PER_MONTH = 365.0 / 12
 
 
-def api_cost_per_query(input_tokens: float, output_tokens: float, price: dict, batch: bool = False) -> float:
-    """Token cost of one API call from measured (or estimated) usage; batch mode applies the discount."""
-    cost = (input_tokens * price["input_per_1m"] + output_tokens * price["output_per_1m"]) / 1e6
+def api_cost_per_query(
+    input_tokens: float, output_tokens: float, price: dict, batch: bool = False, cached_tokens: float = 0.0
+) -> float:
+    """Token cost of one API call from measured (or estimated) usage; the ``cached_tokens`` among the input are
+    billed at the cached-input price (the input price where none is listed); batch mode applies the discount."""
+    cached_price = price.get("cached_input_per_1m", price["input_per_1m"])
+    uncached = input_tokens - cached_tokens
+    cost = (
+        uncached * price["input_per_1m"] + cached_tokens * cached_price + output_tokens * price["output_per_1m"]
+    ) / 1e6
     return cost * (1 - price.get("batch_discount", 0.0)) if batch else cost
 
 

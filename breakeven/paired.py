@@ -32,11 +32,11 @@ def metric_samples(cell: dict, order: list[str], labels: list[str], n_resamples:
 
 def pick_reference(cells: list[dict], reference: str) -> dict:
     """``best_lora``: the LoRA cell with the highest primary metric (any cell if there is none); otherwise the
-    named condition's first seed."""
+    named condition's first seed (an open model's before an API system's)."""
     if reference == "best_lora":
         pool = [c for c in cells if c["kind"] == "lora"] or cells
         return max(pool, key=lambda c: c["metrics"][c["primary_metric"]]["value"])
-    named = sorted((c for c in cells if c["condition"] == reference), key=lambda c: c["seed"])
+    named = sorted((c for c in cells if c["condition"] == reference), key=lambda c: (c["kind"] == "api", c["seed"]))
     if not named:
         raise ValueError(f"statistics.reference: no cell has condition {reference!r}")
     return named[0]

@@ -27,7 +27,7 @@ def score_cell(task: Task, examples: list[dict], predictions: list[dict], bootst
     per_example = []
     for example, output, scores in zip(examples, outputs, task.score_batch(outputs, examples)):
         if by_id[example["id"]].get("error"):
-            scores["error_class"] = "generation_error"
+            scores["error_class"] = by_id[example["id"]].get("error_class", "generation_error")
         elif scores["error_class"] not in ("correct", "empty") and REFUSAL.match(output.strip()):
             scores["error_class"] = "refusal"
         per_example.append({"id": example["id"], **scores})
@@ -46,11 +46,16 @@ def _field_accuracy(per_example: list[dict]) -> dict[str, float]:
 
 
 def usage(predictions: list[dict]) -> dict[str, float]:
-    """Latency percentiles and mean token counts of a cell's predictions."""
+    """Latency percentiles and mean token counts of a cell's predictions (API cells: also the mean cached
+    input tokens and the mean measured cost)."""
     latency = np.array([p["latency_s"] for p in predictions], dtype=float)
-    return {
+    stats = {
         "latency_p50_s": float(np.percentile(latency, 50)),
         "latency_p95_s": float(np.percentile(latency, 95)),
         "input_tokens_mean": float(np.mean([p["input_tokens"] for p in predictions])),
         "output_tokens_mean": float(np.mean([p["output_tokens"] for p in predictions])),
     }
+    if predictions and "cost_usd" in predictions[0]:
+        stats["cached_tokens_mean"] = float(np.mean([p["cached_tokens"] for p in predictions]))
+        stats["cost_usd_mean"] = float(np.mean([p["cost_usd"] for p in predictions]))
+    return stats

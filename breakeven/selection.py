@@ -169,7 +169,7 @@ def run_select_base(
     """Write one JSON per candidate and ``selection.json`` for a task into ``out_dir``.
 
     ``val_cells`` maps a model to its base_val (metrics, predictions) files; ``test_cells`` to the metrics of its
-    zero-shot test cell, used for the chance check.
+    zero-shot test cell, used for the chance check (skipped where the run has none).
     """
     rubric = gate["extraction_rubric"]
     task = build_task(task_cfg, REPO_ROOT)
@@ -179,8 +179,10 @@ def run_select_base(
     for name, (metrics_path, predictions_path) in val_cells.items():
         outputs = {row["id"]: row["output"] for row in read_jsonl(predictions_path)}
         entry = candidate_row(models[name], read_json(metrics_path), outputs, rubric)
-        entry["contamination"] = contamination(
-            read_json(test_cells[name]), chance, entry["pass_rate"], rubric, gate["contamination_margin"]
+        entry["contamination"] = (
+            contamination(read_json(test_cells[name]), chance, entry["pass_rate"], rubric, gate["contamination_margin"])
+            if name in test_cells
+            else None
         )
         write_json(out_dir / f"{name}.json", entry)
         candidates.append(entry)

@@ -47,6 +47,9 @@ def cells_wide(cells: list[dict]) -> pd.DataFrame:
                 "shots": run.get("shots", 0),
                 "train_seconds": train.get("train_seconds", 0.0),
                 "train_device_hours": train.get("device_hours", 0.0),
+                "api_pricing": run.get("pricing"),
+                "api_batch": run.get("batch", False),
+                "standin": run.get("standin", False),
             }
         )
     return pd.DataFrame(rows).sort_values(["task", "system", "condition", "seed"]).reset_index(drop=True)

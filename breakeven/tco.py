@@ -10,26 +10,26 @@ from breakeven.cost import HOURS_PER_MONTH, Deployment, api_cost_per_query, brea
 
 
 def deployments(cells: pd.DataFrame, pricing: dict, cost: dict) -> pd.DataFrame:
-    """One row per local cell plus one API-reference row per task: per-query, fixed and floor costs."""
+    """One row per cell, self-hosted or API, plus an estimated row for the API reference of each task that has
+    no measured cell priced as it: per-query, fixed and floor costs."""
     hourly = pricing["hardware"][cost["hardware_profile"]]["hourly_usd"]
     engineering = pricing["engineering"]
     rows = []
-    for cell in cells.to_dict("records"):
+    for cell in cells[cells["kind"] != "api"].to_dict("records"):
         rows.append(
             {
                 **{k: cell[k] for k in ("task", "system", "condition", "seed", "kind")},
                 "deployment": "self-hosted",
+                "pricing": None,
                 "per_query": self_cost_per_query(cell["seconds_per_query"], hourly, cost["utilisation"]),
                 "fixed": cell["train_device_hours"] * hourly
                 + engineering["hours"][cell["kind"]] * engineering["hourly_usd"],
                 "floor_monthly": cost["min_replicas"] * hourly * HOURS_PER_MONTH,
-                "primary_metric": cell["primary_metric"],
-                "value": cell["value"],
-                "ci_low": cell["ci_low"],
-                "ci_high": cell["ci_high"],
+                **{k: cell[k] for k in ("primary_metric", "value", "ci_low", "ci_high")},
             }
         )
-    rows += _api_rows(cells, pricing, cost)
+    rows += _measured_api_rows(cells, pricing)
+    rows += _estimated_api_rows(cells, pricing, cost)
     table = pd.DataFrame(rows)
     table["cost_per_1k"] = table["per_query"] * 1000
     table["cost_per_1k_correct"] = table["cost_per_1k"] / table["value"].where(table["value"] > 0)
@@ -39,13 +39,51 @@ def deployments(cells: pd.DataFrame, pricing: dict, cost: dict) -> pd.DataFrame:
     return table
 
 
-def _api_rows(cells: pd.DataFrame, pricing: dict, cost: dict) -> list[dict]:
-    """The API reference, its usage estimated from the api_condition cells' measured tokens."""
+def _api_fixed(pricing: dict) -> float:
+    return pricing["engineering"]["hours"]["prompt"] * pricing["engineering"]["hourly_usd"]
+
+
+def _measured_api_rows(cells: pd.DataFrame, pricing: dict) -> list[dict]:
+    """API cells: per-query cost from their measured mean usage (cached input and batch discount included)."""
+    rows = []
+    for cell in cells[cells["kind"] == "api"].to_dict("records"):
+        price = pricing["api"][cell["api_pricing"]]
+        per_query = api_cost_per_query(
+            cell["input_tokens_mean"],
+            cell["output_tokens_mean"],
+            price,
+            bool(cell["api_batch"]),
+            cached_tokens=cell["cached_tokens_mean"],
+        )
+        label = "api (measured" + (", batch" if cell["api_batch"] else "") + ")"
+        if cell["standin"]:
+            label = f"api stand-in (measured usage, priced as {cell['api_pricing']})"
+        rows.append(
+            {
+                **{k: cell[k] for k in ("task", "system", "condition", "seed", "kind")},
+                "deployment": label,
+                "pricing": cell["api_pricing"],
+                "per_query": per_query,
+                "fixed": _api_fixed(pricing),
+                "floor_monthly": 0.0,
+                **{k: cell[k] for k in ("primary_metric", "value", "ci_low", "ci_high")},
+            }
+        )
+    return rows
+
+
+def _estimated_api_rows(cells: pd.DataFrame, pricing: dict, cost: dict) -> list[dict]:
+    """The fallback when the API reference has no measured cell on a task: its usage estimated from the
+    api_condition cells' measured tokens (the local prompts are the prompts the API would get)."""
     name = cost["api_reference"]
     price = pricing["api"][name]
-    prompt_cells = cells[cells["condition"] == cost["api_condition"]]
+    api_cells = cells[cells["kind"] == "api"]
+    measured = set(api_cells.loc[api_cells["api_pricing"] == name, "task"]) if not api_cells.empty else set()
+    prompt_cells = cells[(cells["condition"] == cost["api_condition"]) & (cells["kind"] == "prompt")]
     rows = []
     for task, group in prompt_cells.groupby("task"):
+        if task in measured:
+            continue
         per_query = api_cost_per_query(
             group["input_tokens_mean"].mean(), group["output_tokens_mean"].mean(), price, cost["api_batch"]
         )
@@ -57,8 +95,9 @@ def _api_rows(cells: pd.DataFrame, pricing: dict, cost: dict) -> list[dict]:
                 "seed": 0,
                 "kind": "api",
                 "deployment": "api (usage estimated)",
+                "pricing": name,
                 "per_query": per_query,
-                "fixed": pricing["engineering"]["hours"]["prompt"] * pricing["engineering"]["hourly_usd"],
+                "fixed": _api_fixed(pricing),
                 "floor_monthly": 0.0,
                 "primary_metric": group["primary_metric"].iloc[0],
                 "value": float("nan"),
@@ -88,25 +127,41 @@ def tco_grid(table: pd.DataFrame, cost: dict) -> pd.DataFrame:
 
 
 def breakeven(table: pd.DataFrame, cost: dict) -> pd.DataFrame:
-    """Break-even daily volume of each self-hosted cell against its task's API reference."""
-    api = {row["task"]: row for row in table[table["kind"] == "api"].to_dict("records")}
+    """Break-even daily volume of each self-hosted cell against each API row of its task."""
+    api = table[table["kind"] == "api"]
     rows = []
     for row in table[table["kind"] != "api"].to_dict("records"):
-        ref = api.get(row["task"])
-        if ref is None:
-            continue
-        volume = breakeven_daily_volume(_deployment(row), _deployment(ref), cost["months"])
-        rows.append(
-            {
-                **{k: row[k] for k in ("task", "system", "condition", "seed", "kind")},
-                "api": ref["system"],
-                "self_per_query": row["per_query"],
-                "api_per_query": ref["per_query"],
-                "breakeven_daily_volume": volume,
-                "note": "" if volume is not None else "API is cheaper per query: self-hosting never breaks even",
-            }
-        )
+        for ref in api[api["task"] == row["task"]].to_dict("records"):
+            rows.append(_breakeven_row(row, ref, cost))
     return pd.DataFrame(rows)
+
+
+def reference_breakeven(table: pd.DataFrame, cost: dict) -> pd.DataFrame:
+    """Break-even against each task's API reference only: the api_reference-priced row on api_condition
+    (measured when it exists, else estimated; a measured row on another condition when that is all there is)."""
+    api = table[(table["kind"] == "api") & (table["pricing"] == cost["api_reference"])]
+    api = api.assign(_order=(api["condition"] != cost["api_condition"]).astype(int)).sort_values("_order")
+    refs = api.drop_duplicates("task").set_index("task")
+    rows = [
+        _breakeven_row(row, refs.loc[row["task"]].to_dict() | {"task": row["task"]}, cost)
+        for row in table[table["kind"] != "api"].to_dict("records")
+        if row["task"] in refs.index
+    ]
+    return pd.DataFrame(rows)
+
+
+def _breakeven_row(row: dict, ref: dict, cost: dict) -> dict:
+    volume = breakeven_daily_volume(_deployment(row), _deployment(ref), cost["months"])
+    return {
+        **{k: row[k] for k in ("task", "system", "condition", "seed", "kind")},
+        "api": ref["system"],
+        "api_condition": ref["condition"],
+        "api_deployment": ref["deployment"],
+        "self_per_query": row["per_query"],
+        "api_per_query": ref["per_query"],
+        "breakeven_daily_volume": volume,
+        "note": "" if volume is not None else "API is cheaper per query: self-hosting never breaks even",
+    }
 
 
 SENSITIVITY = {
@@ -122,8 +177,9 @@ def _scaled(pricing: dict, cost: dict, what: str, factor: float) -> tuple[dict, 
     pricing, cost = copy.deepcopy(pricing), dict(cost)
     if what == "api_price":
         price = pricing["api"][cost["api_reference"]]
-        price["input_per_1m"] *= factor
-        price["output_per_1m"] *= factor
+        for key in ("input_per_1m", "cached_input_per_1m", "output_per_1m"):
+            if key in price:
+                price[key] *= factor
     elif what == "hardware_price":
         pricing["hardware"][cost["hardware_profile"]]["hourly_usd"] *= factor
     elif what == "engineering":
@@ -134,11 +190,13 @@ def _scaled(pricing: dict, cost: dict, what: str, factor: float) -> tuple[dict, 
 
 
 def sensitivity(cells: pd.DataFrame, pricing: dict, cost: dict) -> pd.DataFrame:
-    """Break-even volume of each task's best self-hosted cell when one assumption is halved or doubled."""
-    best = cells.loc[cells.groupby("task")["value"].idxmax(), ["task", "system", "condition", "seed"]]
+    """Break-even volume of each task's best self-hosted cell against its API reference when one assumption is
+    halved or doubled."""
+    local = cells[cells["kind"] != "api"]
+    best = local.loc[local.groupby("task")["value"].idxmax(), ["task", "system", "condition", "seed"]]
 
     def best_breakeven(pricing: dict, cost: dict) -> pd.DataFrame:
-        return breakeven(deployments(cells, pricing, cost), cost).merge(
+        return reference_breakeven(deployments(cells, pricing, cost), cost).merge(
             best, on=["task", "system", "condition", "seed"]
         )
 

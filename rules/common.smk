@@ -18,6 +18,7 @@ PRICING = str(PROJECT.root / "config" / "pricing.yaml")
 PAPER_TEMPLATE = str(PROJECT.root / "report" / "paper.qmd")
 RESULTS = f"results/{PROJECT.run}"
 LOGS = f"logs/{PROJECT.run}"
+API_CACHE = "results/cache/api"  # shared by every run: the same request is never paid twice
 CELLS = PROJECT.cells()
 LORA_CONDITIONS = [name for name, cond in PROJECT.conditions.items() if cond["kind"] == "lora"]
 GATE = config["base_selection"]
@@ -30,7 +31,8 @@ def _alternatives(names):
 
 wildcard_constraints:
     task=_alternatives(PROJECT.tasks),
-    model=_alternatives(PROJECT.models),
+    model=_alternatives([*PROJECT.models, *PROJECT.served_models, *PROJECT.api_models]),
+    api_model=_alternatives(PROJECT.api_models),
     condition=_alternatives(PROJECT.conditions),
     lora_condition=_alternatives(LORA_CONDITIONS),
     seed=r"\d+",
@@ -142,6 +144,38 @@ def predict_params(wildcards):
     }
 
 
+def predict_api_input(wildcards):
+    files = {
+        "prompt": prompt_file(wildcards),
+        "test": f"{RESULTS}/prepared/{wildcards.task}/test.jsonl",
+        "fewshot": f"{RESULTS}/prepared/{wildcards.task}/fewshot.jsonl",
+        "manifest": f"{RESULTS}/prepared/{wildcards.task}/manifest.json",
+        "documents": f"resources/raw/{wildcards.task}/documents.json",
+    }
+    standin = PROJECT.api_models[wildcards.api_model]["standin"]
+    if standin:
+        files["model"] = f"resources/models/{standin['model']}"
+    return files
+
+
+def predict_api_params(wildcards):
+    """The API system, its prices and the task's prompting slice: what the cell's requests depend on."""
+    system = PROJECT.api_models[wildcards.api_model]
+    return {
+        "task": PROJECT.adapter_config(wildcards.task),
+        "structured_output": PROJECT.tasks[wildcards.task]["structured_output"],
+        "max_new_tokens": PROJECT.tasks[wildcards.task]["max_new_tokens"],
+        "shots": PROJECT.condition(wildcards.condition).get("shots", 0),
+        "system": system,
+        "price": PROJECT.pricing["api"][system["pricing"]],
+    }
+
+
+def predict_api_threads(wildcards):
+    """A stand-in generates on this machine; a real API only waits on the network."""
+    return 2 if PROJECT.api_models[wildcards.api_model]["standin"] else 1
+
+
 def score_input(wildcards):
     prefix = f"{RESULTS}/predictions/{wildcards.task}/{wildcards.model}/{wildcards.condition}/seed{wildcards.seed}"
     files = {
@@ -159,21 +193,23 @@ def score_input(wildcards):
 def score_params(wildcards):
     return {
         "task": PROJECT.adapter_config(wildcards.task),
-        "kind": PROJECT.condition(wildcards.condition)["kind"],
+        "kind": "api" if wildcards.model in PROJECT.api_models else PROJECT.condition(wildcards.condition)["kind"],
         "bootstrap": config["bootstrap"],
     }
 
 
 def select_base_input(wildcards):
     prefix = f"{RESULTS}/metrics/{wildcards.task}"
-    test_condition = GATE["contamination_condition"]
+    test_condition = PROJECT.contamination_condition
     return {
         "val_metrics": list(base_val_metrics(wildcards.task).values()),
         "val_predictions": [
             f"{RESULTS}/predictions/{wildcards.task}/{m}/{BASE_CONDITION}/seed{config['seeds'][0]}.jsonl"
             for m in PROJECT.models
         ],
-        "test_metrics": [f"{prefix}/{m}/{test_condition}/seed{config['seeds'][0]}.json" for m in PROJECT.models],
+        "test_metrics": [
+            f"{prefix}/{m}/{test_condition}/seed{config['seeds'][0]}.json" for m in PROJECT.models if test_condition
+        ],
         "train": f"{RESULTS}/prepared/{wildcards.task}/train_full.jsonl",
         "test": f"{RESULTS}/prepared/{wildcards.task}/test.jsonl",
         "manifest": f"{RESULTS}/prepared/{wildcards.task}/manifest.json",

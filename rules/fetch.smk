@@ -2,7 +2,7 @@ rule fetch_model:
     output:
         directory("resources/models/{model}"),
     params:
-        model=lambda wildcards: PROJECT.models[wildcards.model],
+        model=lambda wildcards: PROJECT.local_model(wildcards.model),
     log:
         "logs/fetch_model/{model}.log",
     conda:

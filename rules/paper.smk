@@ -38,6 +38,7 @@ rule paper_tables:
         config=config,
         tasks=PROJECT.tasks,
         models=PROJECT.models,
+        api_models=PROJECT.api_models,
     log:
         f"{LOGS}/paper_tables.log",
     conda:

@@ -6,6 +6,8 @@ rule predict_local:
         run=f"{RESULTS}/predictions/{{task}}/{{model}}/{{condition}}/seed{{seed}}.run.json",
     params:
         cell=predict_params,
+    wildcard_constraints:
+        model=_alternatives(PROJECT.models),
     log:
         f"{LOGS}/predict/{{task}}/{{model}}/{{condition}}/seed{{seed}}.log",
     conda:
@@ -17,3 +19,23 @@ rule predict_local:
         runtime=120,
     script:
         "../workflow/scripts/predict.py"
+
+
+rule predict_api:
+    input:
+        unpack(predict_api_input),
+    output:
+        predictions=f"{RESULTS}/predictions/{{task}}/{{api_model}}/{{condition}}/seed{{seed}}.jsonl",
+        run=f"{RESULTS}/predictions/{{task}}/{{api_model}}/{{condition}}/seed{{seed}}.run.json",
+    params:
+        cell=predict_api_params,
+        cache=API_CACHE,
+    log:
+        f"{LOGS}/predict_api/{{task}}/{{api_model}}/{{condition}}/seed{{seed}}.log",
+    conda:
+        "../envs/api.yaml"
+    threads: predict_api_threads
+    resources:
+        mem_mb=4000,
+    script:
+        "../workflow/scripts/predict_api.py"

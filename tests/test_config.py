@@ -99,3 +99,18 @@ def test_overrides_of_unselected_tasks_are_ignored_but_typos_are_not(default_con
     default_config["task_overrides"] = {"bankin77": {"test_sample_size": 10}}
     with pytest.raises(ConfigError, match=r"field 'task_overrides': no such tasks \['bankin77'\]"):
         Project(default_config)
+
+
+def test_api_systems_run_the_prompt_conditions_of_every_task(default_config):
+    project = Project(deep_merge(default_config, {"api_models": ["standin-api", "gpt-5.4-mini"]}))
+    api = [c for c in project.cells() if c.kind == "api"]
+    assert {(c.system, c.condition) for c in api} == {
+        (s, c) for s in ("standin-api", "gpt-5.4-mini") for c in ("zero_shot", "five_shot")
+    }
+    assert project.api_models["gpt-5.4-mini"]["key_env"] == "OPENAI_API_KEY"
+    assert "smollm2-135m" in project.served_models
+
+
+def test_unknown_api_model_is_named(default_config):
+    with pytest.raises(ConfigError, match="unknown api_model 'gpt-9'"):
+        Project(deep_merge(default_config, {"api_models": ["gpt-9"]}))

@@ -105,3 +105,93 @@ def test_sensitivity_moves_the_breakeven_the_right_way():
     assert table[("engineering hours", 0.5)] < table[("engineering hours", 2.0)]
     assert table[("hardware hourly rate", 0.5)] < table[("hardware hourly rate", 2.0)]
     assert table[("utilisation", 2.0)] < table[("utilisation", 0.5)]
+
+
+def _api_cells():
+    import pandas as pd
+
+    base = {
+        "task": "t",
+        "seed": 0,
+        "primary_metric": "acc",
+        "ci_low": 0.4,
+        "ci_high": 0.6,
+        "value": 0.5,
+        "seconds_per_query": 0.01,
+        "train_device_hours": 0.0,
+        "input_tokens_mean": 1000.0,
+        "output_tokens_mean": 100.0,
+        "cached_tokens_mean": float("nan"),
+        "api_pricing": None,
+        "api_batch": False,
+        "standin": False,
+    }
+    return pd.DataFrame(
+        [
+            {**base, "system": "m", "condition": "five_shot", "kind": "prompt"},
+            {**base, "system": "m", "condition": "lora", "kind": "lora", "train_device_hours": 1.0},
+            {
+                **base,
+                "system": "gpt",
+                "condition": "five_shot",
+                "kind": "api",
+                "api_pricing": "api",
+                "input_tokens_mean": 2000.0,
+                "cached_tokens_mean": 1000.0,
+                "output_tokens_mean": 50.0,
+            },
+            {
+                **base,
+                "system": "cheap",
+                "condition": "zero_shot",
+                "kind": "api",
+                "api_pricing": "cheap",
+                "cached_tokens_mean": 0.0,
+                "api_batch": True,
+                "standin": True,
+            },
+        ]
+    )
+
+
+PRICING = {
+    "api": {
+        "api": {"provider": "x", "input_per_1m": 1.0, "cached_input_per_1m": 0.1, "output_per_1m": 4.0},
+        "cheap": {"provider": "x", "input_per_1m": 0.1, "output_per_1m": 0.4, "batch_discount": 0.5},
+    },
+    "hardware": {"gpu": {"hourly_usd": 2.0}},
+    "engineering": {"hourly_usd": 100.0, "hours": {"prompt": 4, "lora": 24}},
+}
+COST = {
+    "hardware_profile": "gpu",
+    "api_reference": "api",
+    "api_condition": "five_shot",
+    "api_batch": False,
+    "utilisation": 0.5,
+    "min_replicas": 0,
+    "months": 12,
+}
+
+
+def test_measured_api_cells_replace_the_estimate_and_are_priced_from_usage():
+    from breakeven.tco import breakeven, deployments
+
+    table = deployments(_api_cells(), PRICING, COST)
+    api = table[table["kind"] == "api"].set_index("system")
+    assert set(api.index) == {"gpt", "cheap"}  # measured reference: no estimated row
+    assert api.loc["gpt", "per_query"] == pytest.approx((1000 * 1.0 + 1000 * 0.1 + 50 * 4.0) / 1e6)
+    assert api.loc["cheap", "per_query"] == pytest.approx((1000 * 0.1 + 100 * 0.4) / 1e6 * 0.5)
+    assert api.loc["gpt", "deployment"] == "api (measured)"
+    assert api.loc["cheap", "deployment"] == "api stand-in (measured usage, priced as cheap)"
+    assert api.loc["gpt", "value"] == 0.5
+    rows = breakeven(table, COST)
+    assert len(rows) == 2 * 2 and set(rows["api"]) == {"gpt", "cheap"}  # each self-hosted cell x each API
+
+
+def test_the_estimate_stays_when_the_reference_has_no_cell():
+    from breakeven.tco import deployments
+
+    cells = _api_cells()
+    table = deployments(cells[cells["system"] != "gpt"], PRICING, COST)
+    estimated = table[table["deployment"] == "api (usage estimated)"]
+    assert list(estimated["system"]) == ["api"] and estimated["per_query"].iloc[0] == pytest.approx(1.4e-3)

@@ -19,14 +19,15 @@ def test_default_dag_lists_the_whole_grid(tmp_path):
     result = dry_run(tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert planned_jobs(result.stdout + result.stderr) == {
-        "fetch_model": 1,
+        "fetch_model": 2,  # the stand-in model and the stand-in API's tiny random Llama
         "make_raw": 1,
         "prepare": 1,
         "train_subset": 2,
         "eval_slice": 1,
         "train": 2,
         "predict_local": 5,
-        "score": 5,
+        "predict_api": 2,
+        "score": 7,
         "select_base": 1,
         "base_model_report": 1,
         "summarize": 1,
@@ -88,14 +89,15 @@ def test_all_seven_tasks_list_the_full_grid(tmp_path):
     result = dry_run(tmp_path, "--config", f"tasks={tasks}", "data_mirror=/nonexistent/mirror")
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     assert planned_jobs(result.stdout + result.stderr) == {
-        "fetch_model": 1,
+        "fetch_model": 2,
         "make_raw": 7,
         "prepare": 7,
         "train_subset": 14,
         "eval_slice": 7,
         "train": 14,
         "predict_local": 35,
-        "score": 35,
+        "predict_api": 14,
+        "score": 49,
         "select_base": 7,
         "base_model_report": 1,
         "summarize": 1,
@@ -118,7 +120,8 @@ def test_production_grid(tmp_path):
     assert jobs["fetch_model"] == 3 and jobs["make_raw"] == 7 and jobs["prepare"] == 7
     sweep = 3 * 7 * 6
     assert jobs["train"] == 3 * 7 * 2 * 3 + sweep
-    assert jobs["predict_local"] == jobs["score"] == 3 * 7 * (2 + 2 * 3) + 3 * 7 + sweep
+    assert jobs["predict_local"] == 3 * 7 * (2 + 2 * 3) + 3 * 7 + sweep
+    assert jobs["predict_api"] == 2 * 7 * 2 and jobs["score"] == jobs["predict_local"] + jobs["predict_api"]
     assert jobs["select_base"] == 7 and jobs["sweep_select"] == 3 * 7
     assert "/lora_50/" not in result.stdout and "/lora_200/" not in result.stdout  # the demo config is replaced
     assert "results/production/metrics/cuad/qwen3-8b/lora_full/seed2.json" in result.stdout

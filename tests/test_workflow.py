@@ -12,7 +12,7 @@ import yaml
 from conftest import MIRROR
 from workflow_cli import planned_jobs, run_workflow
 
-from breakeven.jsonio import read_json
+from breakeven.jsonio import read_json, read_jsonl
 
 pytestmark = pytest.mark.slow
 
@@ -20,6 +20,7 @@ E2E_CONFIG = {
     "run": "e2e",
     "paper_dir": "paper",
     "models": ["tiny-random-llama"],
+    "api_models": ["standin-tiny"],
     "conditions": {"lora_50": {"train_size": 8}, "lora_200": {"train_size": 16}},
     "task_overrides": {
         "support_email": {"test_sample_size": 12, "val_sample_size": 8, "fewshot_pool": 10, "max_new_tokens": 24}
@@ -59,7 +60,7 @@ def test_outputs_of_every_stage(e2e):
     assert set(costs["kind"]) == {"prompt", "lora", "api"}
     assert (costs["per_query"] > 0).all()
     paired = pd.read_csv(results / "summary" / "paired.csv")
-    assert len(paired) == 3 and paired["p_adjusted_bh"].between(0, 1).all()
+    assert len(paired) == 5 and paired["p_adjusted_bh"].between(0, 1).all()
     sensitivity = pd.read_csv(results / "tco" / "sensitivity.csv")
     assert set(sensitivity["assumption"]) == {
         "API token price",
@@ -69,7 +70,7 @@ def test_outputs_of_every_stage(e2e):
     }
     assert (results / "figures" / "data_efficiency.png").stat().st_size > 10_000
     breakeven = pd.read_csv(results / "tco" / "breakeven.csv")
-    assert len(breakeven) == 4 and (breakeven["api"] == "gpt-5.4-mini").all()
+    assert len(breakeven) == 4 * 2 and (breakeven["api"] == "standin-tiny").all()  # against each API cell
 
     html = (e2e / "paper" / "paper.html").read_text()
     assert "data:image/png;base64" in html and "lora_200" in html and "five_shot" in html
@@ -88,9 +89,27 @@ def test_outputs_of_every_stage(e2e):
     assert not selection["gated"] and selection["candidates"][0]["pass_rate"]["n"] == 8
     document = (results / "baseline" / "base-model-evaluation.md").read_text()
     assert "## support_email" in document and "**Next steps:**" in document
+    assert "standin-tiny (stand-in)" in html and "a stand-in, not a frontier model" in html
     assert (e2e / "paper" / "paper.pdf").read_bytes().startswith(b"%PDF")
     for log in ("train/support_email/tiny-random-llama/lora_200/seed0.log", "paper.log"):
         assert (e2e / "logs" / "e2e" / log).exists()
+
+
+def test_api_cells_through_the_standin(e2e):
+    """The stand-in API cells: same rows as local cells plus measured cost, priced as gpt-5.4-mini, and the TCO
+    uses their measured cost instead of the estimate."""
+    results = e2e / "results" / "e2e"
+    for condition in ("zero_shot", "five_shot"):
+        rows = read_jsonl(results / f"predictions/support_email/standin-tiny/{condition}/seed0.jsonl")
+        assert len(rows) == 12 and all(r["cost_usd"] > 0 and r["model_version"] for r in rows)
+        cell = read_json(results / f"metrics/support_email/standin-tiny/{condition}/seed0.json")
+        assert cell["kind"] == "api" and cell["run"]["standin"] and cell["run"]["failed"] == 0
+        assert cell["usage"]["cost_usd_mean"] == pytest.approx(sum(r["cost_usd"] for r in rows) / 12)
+    costs = pd.read_csv(results / "tco" / "costs.csv")
+    api = costs[costs["kind"] == "api"]
+    assert set(api["deployment"]) == {"api stand-in (measured usage, priced as gpt-5.4-mini)"}
+    assert len(api) == 2 and api["value"].notna().all()
+    assert list((e2e / "results" / "cache" / "api").rglob("*.json"))
 
 
 def test_second_run_has_nothing_to_do(e2e):

@@ -46,6 +46,8 @@ def candidates_table(selection: dict) -> str:
 
 def contamination_line(candidate: dict) -> str:
     check = candidate["contamination"]
+    if check is None:
+        return f"- {candidate['model']}: not checked (the run has no zero-shot test condition)."
     verdict = "FLAGGED: inspect for test-set contamination" if check["flagged"] else "not flagged"
     return (
         f"- {candidate['model']}: zero-shot test pass rate {check['test']['rate']:.0%} vs chance "
@@ -109,7 +111,7 @@ def gate_fragment(selections: list[dict]) -> str:
             s["backup"] or "–",
             _rate(next(c for c in s["candidates"] if c["model"] == s["primary"])),
             s["decision"].replace("_", " "),
-            "yes" if any(c["contamination"]["flagged"] for c in s["candidates"]) else "no",
+            "yes" if any((c["contamination"] or {}).get("flagged") for c in s["candidates"]) else "no",
             "LoRA cells skipped" if s["gated"] else "–",
         ]
         for s in selections

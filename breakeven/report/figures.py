@@ -61,8 +61,20 @@ def accuracy_vs_cost(costs: pd.DataFrame, out: str) -> None:
             label="Pareto front (self-hosted)",
         )
         for row in costs[(costs["task"] == task) & (costs["kind"] == "api")].to_dict("records"):
-            ax.axvline(
-                row["cost_per_1k"], linestyle="--", color="tab:red", label=f"{row['system']} cost (usage estimated)"
+            if np.isnan(row["value"]):
+                ax.axvline(
+                    row["cost_per_1k"], linestyle="--", color="tab:red", label=f"{row['system']} cost (usage estimated)"
+                )
+                continue
+            err = [[row["value"] - row["ci_low"]], [row["ci_high"] - row["value"]]]
+            ax.errorbar(row["cost_per_1k"], row["value"], yerr=err, fmt="s", capsize=3, color="tab:red")
+            ax.annotate(
+                _label(row) + (" (stand-in)" if "stand-in" in row["deployment"] else ""),
+                (row["cost_per_1k"], row["value"]),
+                textcoords="offset points",
+                xytext=(5, -9),
+                fontsize=7,
+                color="tab:red",
             )
         ax.set_xscale("log")
         ax.set_xlabel("cost per 1K queries (USD, log scale)")

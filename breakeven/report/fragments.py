@@ -33,6 +33,11 @@ def header_name(metric: str) -> str:
     return metric.replace("_", " ")
 
 
+def system_label(row: dict) -> str:
+    """The system's name, marked when it is an API stand-in (a local model priced as the API)."""
+    return f"{row['system']} (stand-in)" if row.get("standin") is True else str(row["system"])
+
+
 def results_table(cells: pd.DataFrame, metrics: pd.DataFrame, costs: pd.DataFrame) -> str:
     """Per task: every cell's metrics (the primary one with its CI), latency and cost; the seed column only when
     there are several seeds."""
@@ -50,7 +55,7 @@ def results_table(cells: pd.DataFrame, metrics: pd.DataFrame, costs: pd.DataFram
             cell = values.loc[tuple(r[k] for k in keys)]
             rows.append(
                 [
-                    r["system"],
+                    system_label(r),
                     r["condition"],
                     *([r["seed"]] if seeds else []),
                     r["n_train"],
@@ -84,12 +89,13 @@ def results_table(cells: pd.DataFrame, metrics: pd.DataFrame, costs: pd.DataFram
 
 
 def cost_table(costs: pd.DataFrame, breakeven: pd.DataFrame, months: int) -> str:
-    """Cost structure of each deployment and its break-even volume against the API reference."""
-    merged = costs.merge(
-        breakeven[["task", "system", "condition", "seed", "breakeven_daily_volume"]],
-        on=["task", "system", "condition", "seed"],
-        how="left",
-    )
+    """Cost structure of each deployment and, for self-hosted ones, the break-even volume against each API row."""
+    keys = ["task", "system", "condition", "seed"]
+    against: dict[tuple, list[str]] = {}
+    for r in breakeven.to_dict("records") if not breakeven.empty else []:
+        against.setdefault(tuple(r[k] for k in keys), []).append(
+            f"{volume(r['breakeven_daily_volume'])} vs {r['api']} · {r['api_condition']}"
+        )
     rows = [
         [
             r["task"],
@@ -99,9 +105,9 @@ def cost_table(costs: pd.DataFrame, breakeven: pd.DataFrame, months: int) -> str
             money(r["cost_per_1k"]),
             money(r["fixed"]),
             money(r["floor_monthly"]),
-            "–" if r["kind"] == "api" else volume(r["breakeven_daily_volume"]),
+            "–" if r["kind"] == "api" else "; ".join(against.get(tuple(r[k] for k in keys), ["–"])),
         ]
-        for r in merged.to_dict("records")
+        for r in costs.to_dict("records")
     ]
     header = [
         "task",
@@ -116,8 +122,10 @@ def cost_table(costs: pd.DataFrame, breakeven: pd.DataFrame, months: int) -> str
     return pipe_table(
         header,
         rows,
-        f"Cost per 1K queries, one-off costs, always-on floor, and the daily volume "
-        f"above which self-hosting is cheaper over {months} months.",
+        f"Cost per 1K queries, one-off costs, always-on floor, and the daily volume above which self-hosting is "
+        f"cheaper than each API over {months} months. API rows are measured (usage reported by the API, billed at "
+        "config/pricing.yaml prices) or, where a task has no API cell, estimated from the local prompts' tokens; "
+        "a stand-in is a local model served behind the API path and billed at the named API's prices.",
     )
 
 
@@ -219,7 +227,33 @@ def error_table(errors: pd.DataFrame) -> str:
     )
 
 
-def setup_text(config: dict, tasks: dict, models: dict, pricing: dict) -> str:
+def api_lines(api_models: dict, pricing: dict) -> list[str]:
+    """One line per API system: provider, model id, endpoint, prices, and the stand-in label."""
+    lines = []
+    for name, api in api_models.items():
+        price = pricing["api"][api["pricing"]]
+        prices = (
+            f"${price['input_per_1m']}/1M input, ${price.get('cached_input_per_1m', price['input_per_1m'])}/1M cached "
+            f"input, ${price['output_per_1m']}/1M output tokens{' with the batch discount' if api['batch'] else ''}"
+        )
+        if api["standin"]:
+            lines.append(
+                f"- **{api.get('display_name', name)}** (`{name}`): **a stand-in, not a frontier model**: the open "
+                f"model `{api['standin']['model']}` served by `transformers serve` on 127.0.0.1 and called through "
+                f"the OpenAI SDK ({api['api']}), its measured usage billed at `{api['pricing']}` prices ({prices}). "
+                "Its accuracy is the small model's; only the request path and the price are the API's."
+            )
+        else:
+            lines.append(
+                f"- **{api.get('display_name', name)}** (`{name}`): {api['provider']} `{api['model']}` "
+                f"({api['api'] if api['provider'] == 'openai' else 'generateContent'}"
+                f"{', Batch API' if api['batch'] else ''}), temperature "
+                f"{'0' if api['supports_temperature'] else 'not accepted by the model (omitted)'}; {prices}."
+            )
+    return lines
+
+
+def setup_text(config: dict, tasks: dict, models: dict, pricing: dict, api_models: dict | None = None) -> str:
     """Models, conditions, training and cost assumptions as prose and a table."""
     cond_rows = []
     for name, cond in config["conditions"].items():
@@ -253,12 +287,14 @@ def setup_text(config: dict, tasks: dict, models: dict, pricing: dict) -> str:
             "",
             *model_lines,
             "",
+            *(["**API systems.**", "", *api_lines(api_models, pricing), ""] if api_models else []),
             pipe_table(["condition", "kind", "definition"], cond_rows, "Data-constrained conditions."),
             f"**Cost assumptions** (prices read on {pricing['prices_read_on']}, {pricing['currency']}). Local cells ran "
             f"on `{cost['hardware_profile']}` ({hardware.get('description', '')}) at ${hardware['hourly_usd']}/hour, "
             f"billed at {cost['utilisation']:.0%} utilisation with {cost['min_replicas']} always-on replica(s). The API "
             f"reference `{cost['api_reference']}` costs ${api['input_per_1m']}/1M input and ${api['output_per_1m']}/1M "
-            f"output tokens{' with its batch discount' if cost['api_batch'] else ''}; its usage is estimated from the "
+            f"output tokens{' with its batch discount' if cost['api_batch'] else ''}; API cells bill the usage the "
+            "API reports, and where a task has no API cell priced as the reference, its usage is estimated from the "
             f"measured token counts of the `{cost['api_condition']}` prompts. Engineering costs "
             f"${pricing['engineering']['hourly_usd']}/hour for {pricing['engineering']['hours']['prompt']} hours "
             f"(prompting) or {pricing['engineering']['hours']['lora']} hours (LoRA).",
@@ -336,6 +372,7 @@ def write_fragments(
     models: dict,
     selections: list[dict],
     sweeps: dict[tuple[str, str], pd.DataFrame],
+    api_models: dict,
 ) -> None:
     """Write every fragment the paper template includes."""
 
@@ -343,7 +380,7 @@ def write_fragments(
     months = config["cost"]["months"]
     fragments = {
         "findings.md": findings_text(cells, breakeven),
-        "setup.md": setup_text(config, tasks, models, pricing),
+        "setup.md": setup_text(config, tasks, models, pricing, api_models),
         "data.md": data_table(manifests),
         "results.md": results_table(cells, metrics, costs),
         "costs.md": cost_table(costs, breakeven, months),

@@ -29,4 +29,5 @@ write_fragments(
     models=snakemake.params.models,
     selections=[read_json(Path(folder) / SELECTION) for folder in snakemake.input.selections],
     sweeps={(Path(p).parent.parent.name, Path(p).parent.name): pd.read_csv(p) for p in snakemake.input.sweeps},
+    api_models=snakemake.params.api_models,
 )

@@ -1,0 +1,43 @@
+"""Frontier API systems: provider clients behind one interface, a content-addressed response cache, rate
+limits and retries, the OpenAI Batch API, and the loopback stand-in server."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from breakeven.registry import Registry
+
+CLIENTS = Registry(
+    "API provider",
+    {
+        "openai": "breakeven.providers.openai_client:OpenAIClient",
+        "gemini": "breakeven.providers.gemini_client:GeminiClient",
+    },
+)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A provider's answer to one request, with the usage it reports (what the request is billed for)."""
+
+    text: str
+    input_tokens: int
+    output_tokens: int
+    cached_tokens: int
+    model_version: str | None
+
+
+class TransientError(Exception):
+    """A failure worth retrying (429, 5xx, timeout, dropped connection, unreadable body)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentError(Exception):
+    """A failure retrying cannot fix (bad request, authentication, unknown model)."""
+
+
+class MissingKeyError(RuntimeError):
+    """The environment variable holding an API key is unset."""

@@ -1,0 +1,77 @@
+"""Gemini through the official google-genai SDK (``HttpOptions(base_url=...)`` points it at any endpoint)."""
+
+from __future__ import annotations
+
+import httpx2
+import pydantic
+from google import genai
+from google.genai import errors, types
+
+from breakeven.providers import PermanentError, Reply, TransientError
+from breakeven.providers.openai_client import RETRY_STATUS, retry_after_s
+
+
+def contents(messages: list[dict]) -> tuple[str | None, list[dict]]:
+    """OpenAI-style messages as Gemini's system instruction and user/model turns."""
+    system = "\n\n".join(m["content"] for m in messages if m["role"] == "system") or None
+    turns = [
+        {"role": "model" if m["role"] == "assistant" else "user", "parts": [{"text": m["content"]}]}
+        for m in messages
+        if m["role"] != "system"
+    ]
+    return system, turns
+
+
+class GeminiClient:
+    """One API system on google-genai (SDK retries off: one attempt; the limiter retries and counts)."""
+
+    provider = "gemini"
+    endpoint = "generateContent"
+
+    def __init__(self, system: dict, api_key: str, base_url: str | None) -> None:
+        self.system = system
+        options = types.HttpOptions(
+            base_url=base_url,
+            timeout=int(system["timeout_s"] * 1000),
+            retry_options=types.HttpRetryOptions(attempts=1),
+        )
+        self.client = genai.Client(api_key=api_key, http_options=options)
+
+    def body(self, model: str, messages: list[dict], max_tokens: int, schema: dict | None) -> dict:
+        system, turns = contents(messages)
+        config: dict = {"max_output_tokens": max_tokens}
+        if system:
+            config["system_instruction"] = system
+        if self.system["supports_temperature"]:
+            config["temperature"] = 0
+        if schema:
+            config |= {"response_mime_type": "application/json", "response_json_schema": schema}
+        config |= self.system["request_options"]
+        return {"model": model, "contents": turns, "config": config}
+
+    async def send(self, body: dict) -> Reply:
+        try:
+            response = await self.client.aio.models.generate_content(
+                model=body["model"], contents=body["contents"], config=types.GenerateContentConfig(**body["config"])
+            )
+        except errors.APIError as err:
+            if err.code in RETRY_STATUS or (err.code or 0) >= 500:
+                headers = getattr(err.response, "headers", None)
+                raise TransientError(f"HTTP {err.code}", retry_after_s(headers)) from err
+            raise PermanentError(f"HTTP {err.code}: {err.message}") from err
+        except (httpx2.TransportError, TimeoutError) as err:
+            raise TransientError(type(err).__name__) from err
+        except (pydantic.ValidationError, ValueError) as err:
+            raise TransientError(f"unreadable response body ({type(err).__name__})") from err
+        usage = response.usage_metadata
+        output = (usage.candidates_token_count or 0) + (usage.thoughts_token_count or 0) if usage else 0
+        return Reply(
+            text=response.text or "",
+            input_tokens=(usage.prompt_token_count or 0) if usage else 0,
+            output_tokens=output,
+            cached_tokens=(usage.cached_content_token_count or 0) if usage else 0,
+            model_version=response.model_version,
+        )
+
+    async def aclose(self) -> None:
+        await self.client.aio.aclose()
