@@ -5,7 +5,7 @@ rule train:
         directory(f"{RESULTS}/adapters/{{model}}/{{task}}/{{lora_condition}}/seed{{seed}}"),
     params:
         cell=train_params,
-        backend=config["training"]["backend"],
+        checkpoints=checkpoint_dir,
     log:
         f"{LOGS}/train/{{task}}/{{model}}/{{lora_condition}}/seed{{seed}}.log",
     conda:

@@ -8,7 +8,6 @@ from breakeven.runtime import log_to, set_threads
 log_to(snakemake.log[0])
 set_threads(snakemake.threads)
 run_training(
-    backend=snakemake.params.backend,
     cell=snakemake.params.cell,
     model_dir=Path(snakemake.input.model),
     train_path=Path(snakemake.input.train),
@@ -17,5 +16,6 @@ run_training(
     documents_path=Path(snakemake.input.documents),
     seed=int(snakemake.wildcards.seed),
     out_dir=Path(snakemake.output[0]),
+    checkpoint_dir=Path(snakemake.params.checkpoints),
     threads=snakemake.threads,
 )
