@@ -1,5 +1,7 @@
 """Run every benchmark."""
 
-from bench import bootstrap
+from bench import bootstrap, predict_throughput
 
-bootstrap.main()
+if __name__ == "__main__":  # the vLLM engine spawns processes
+    bootstrap.main()
+    predict_throughput.main()

@@ -58,9 +58,7 @@ def output_constraint(task_cfg: dict) -> dict:
 
 def _ebnf_literal(text: str) -> str:
     escapes = {"\\": r"\\", '"': r"\"", "\n": r"\n", "\r": r"\r", "\t": r"\t"}
-    return "".join(
-        escapes.get(ch, f"\\u{ord(ch):04x}" if ord(ch) < 0x20 or ord(ch) == 0x7F else ch) for ch in text
-    )
+    return "".join(escapes.get(ch, f"\\u{ord(ch):04x}" if ord(ch) < 0x20 or ord(ch) == 0x7F else ch) for ch in text)
 
 
 def choice_grammar(choices: list[str]) -> str:

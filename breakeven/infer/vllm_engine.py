@@ -24,6 +24,8 @@ from breakeven.infer.base import Generation
 PYTHON_ENV = "BREAKEVEN_VLLM_PYTHON"
 """Environment variable naming the Python interpreter that has vLLM installed."""
 VENV_PYTHON = REPO_ROOT / ".venv-vllm" / "bin" / "python"
+CPU_KV_CACHE_GIB = "2"
+"""KV cache of the CPU engine unless VLLM_CPU_KVCACHE_SPACE says otherwise (its default reserves ~92% of RAM)."""
 LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)
 """The ``max_lora_rank`` values vLLM accepts."""
 
@@ -34,7 +36,9 @@ def max_lora_rank(adapter_dir: Path) -> int:
     rank = max([int(config["r"]), *map(int, (config.get("rank_pattern") or {}).values())])
     fitting = [r for r in LORA_RANKS if r >= rank]
     if not fitting:
-        raise ValueError(f"{adapter_dir}/adapter_config.json: field 'r': {rank} exceeds vLLM's maximum {LORA_RANKS[-1]}")
+        raise ValueError(
+            f"{adapter_dir}/adapter_config.json: field 'r': {rank} exceeds vLLM's maximum {LORA_RANKS[-1]}"
+        )
     return fitting[0]
 
 
@@ -101,7 +105,9 @@ class VLLMGenerator:
         with tempfile.TemporaryDirectory(prefix="vllm-") as tmp:
             request_path, answer_path = Path(tmp) / "request.json", Path(tmp) / "answer.json"
             request_path.write_text(json.dumps(request))
-            env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
+            env = os.environ | {
+                "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
+            }
             command = [str(self.python), "-m", "breakeven.infer.vllm_engine", str(request_path), str(answer_path)]
             done = subprocess.run(command, env=env, check=False)
             if done.returncode != 0:
@@ -113,6 +119,7 @@ class Engine:
     """One vLLM engine for a base model (and at most one adapter)."""
 
     def __init__(self, model_dir: Path, adapter_dir: Path | None, dtype: str, batch_size: int) -> None:
+        os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", CPU_KV_CACHE_GIB)
         from vllm import LLM
         from vllm.lora.request import LoRARequest
 

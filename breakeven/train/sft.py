@@ -146,7 +146,8 @@ def fit(trainer, request: TrainRequest, backend: str, resume_from: str | None, p
     state = trainer.state
     write_state(
         request.checkpoint_dir,
-        read_state(request.checkpoint_dir) | {"fingerprint": request.fingerprint, "status": "done", "elapsed_s": seconds},
+        read_state(request.checkpoint_dir)
+        | {"fingerprint": request.fingerprint, "status": "done", "elapsed_s": seconds},
     )
     for checkpoint in request.checkpoint_dir.glob("checkpoint-*"):
         shutil.rmtree(checkpoint)  # the adapter is saved; optimizer states are no longer needed
@@ -161,7 +162,9 @@ def fit(trainer, request: TrainRequest, backend: str, resume_from: str | None, p
         "train_loss": result.training_loss,
         "val_loss": val_loss,
         "best_val_loss": state.best_metric,
-        "best_step": int(Path(state.best_model_checkpoint).name.split("-")[-1]) if state.best_model_checkpoint else None,
+        "best_step": int(Path(state.best_model_checkpoint).name.split("-")[-1])
+        if state.best_model_checkpoint
+        else None,
         "stopped_early": state.global_step < state.max_steps,
         "resumed_from_step": prior.get("global_step") if resume_from else None,
         "attempts": prior.get("attempts", 0) + 1,

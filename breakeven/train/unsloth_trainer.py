@@ -34,12 +34,20 @@ def markers(request: TrainRequest) -> dict:
             "training backend 'unsloth': the model config has no 'response_markers' "
             "({instruction, response}: the rendered openers of a user and an assistant turn)"
         )
-    return {"instruction_part": request.response_markers["instruction"], "response_part": request.response_markers["response"]}
+    return {
+        "instruction_part": request.response_markers["instruction"],
+        "response_part": request.response_markers["response"],
+    }
 
 
 def model_kwargs(request: TrainRequest) -> dict:
     """``FastLanguageModel.from_pretrained`` arguments: always 4-bit (QLoRA)."""
-    return {"model_name": str(request.model_dir), "max_seq_length": request.max_seq_length, "load_in_4bit": True, "dtype": None}
+    return {
+        "model_name": str(request.model_dir),
+        "max_seq_length": request.max_seq_length,
+        "load_in_4bit": True,
+        "dtype": None,
+    }
 
 
 def peft_kwargs(request: TrainRequest) -> dict:
