@@ -142,7 +142,8 @@ def test_workflow_predicts_with_vllm_and_structured_output(tmp_path):
     (tmp_path / "vllm.yaml").write_text(yaml.safe_dump(config))
     prefix = "results/vllm/metrics/support_email/tiny-random-llama"
     targets = [f"{prefix}/zero_shot/seed0.json", f"{prefix}/lora_50/seed0.json"]
-    result = run_workflow(tmp_path, "--configfile", str(tmp_path / "vllm.yaml"), *targets)
+    # a flag before the targets: --resources and --configfile would take them as values
+    result = run_workflow(tmp_path, "--configfile", str(tmp_path / "vllm.yaml"), "--keep-going", *targets)
     assert result.returncode == 0, result.stderr[-5000:]
     for condition in ("zero_shot", "lora_50"):
         cell = read_json(tmp_path / f"{prefix}/{condition}/seed0.json")
