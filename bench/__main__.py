@@ -1,7 +1,9 @@
 """Run every benchmark."""
 
-from bench import api, bootstrap, scheduling
+from bench import api, bootstrap, predict_throughput, scheduling
 
-bootstrap.main()
-api.main()
-scheduling.main()
+if __name__ == "__main__":  # the vLLM engine spawns processes
+    bootstrap.main()
+    api.main()
+    scheduling.main()
+    predict_throughput.main()

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
+import json
 import platform
-import shutil
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from breakeven import REPO_ROOT
 from breakeven.data.documents import attach_documents
 from breakeven.infer import GENERATORS
 from breakeven.infer.base import Generation
+from breakeven.infer.constraints import output_constraint
 from breakeven.jsonio import read_json, read_jsonl, write_json, write_jsonl
 from breakeven.scoring import score_cell
 from breakeven.tasks import Task, build_task
-from breakeven.train import TRAINERS
+from breakeven.train import TRAINERS, resolve_backend
 from breakeven.train.request import TrainRequest
 
 TRAIN_INFO = "train_info.json"
@@ -49,8 +53,22 @@ def prediction_row(task: Task, example_id: str, answers: list[Generation]) -> di
     return row
 
 
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def library_versions() -> dict:
+    names = ("torch", "transformers", "peft", "trl", "bitsandbytes", "unsloth")
+    found = {}
+    for name in names:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return found
+
+
 def run_training(
-    backend: str,
     cell: dict,
     model_dir: Path,
     train_path: Path,
@@ -59,32 +77,58 @@ def run_training(
     documents_path: Path,
     seed: int,
     out_dir: Path,
+    checkpoint_dir: Path,
     threads: int,
     choice_path: Path | None = None,
 ) -> dict:
-    """Train one LoRA cell into ``out_dir`` and write its provenance as ``train_info.json``.
+    """Train one LoRA cell into ``out_dir`` (resuming from ``checkpoint_dir`` when a killed run left one) and
+    write its provenance as ``train_info.json``.
 
     ``choice_path`` is the sweep's choice: its hyperparameters replace the configured ones, except the keys the
     cell's condition sets itself (``lora_pinned``).
     """
     task_cfg = adapter_config(cell["task"], manifest_path)
     choice = read_json(choice_path) if choice_path else None
-    lora = cell["lora"] | {
-        key: value for key, value in (choice or {}).get("chosen", {}).items() if key not in cell["lora_pinned"]
-    }
+    if choice:
+        cell = cell | {
+            "lora": cell["lora"]
+            | {key: value for key, value in choice["chosen"].items() if key not in cell["lora_pinned"]}
+        }
+    training, model = cell["training"], cell["model"]
+    backend = resolve_backend(training["backend"])
+    data = {"train_sha256": sha256_file(train_path), "val_sha256": sha256_file(val_path)}
+    shaping = {"backend": backend, "cell": cell, "seed": seed, "data": data}
     request = TrainRequest(
         model_dir=model_dir,
         train=conversations(task_cfg, attach_documents(read_jsonl(train_path), documents_path)),
         val=conversations(task_cfg, attach_documents(read_jsonl(val_path), documents_path)),
-        lora=lora,
+        lora=cell["lora"],
         max_seq_length=cell["max_seq_length"],
         seed=seed,
         out_dir=out_dir,
+        checkpoint_dir=checkpoint_dir,
+        fingerprint=hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest(),
+        eval_steps=training["eval_steps"],
+        early_stopping_patience=training["early_stopping_patience"],
+        load_in_4bit=training["load_in_4bit"],
+        response_markers=model.get("response_markers"),
         threads=threads,
     )
     info = TRAINERS.get(backend)(request)
-    shutil.rmtree(out_dir / "_work", ignore_errors=True)
-    info |= {"base_model": str(model_dir), "train_file": str(train_path), "host": platform.node(), "threads": threads}
+    info |= {
+        "backend_requested": training["backend"],
+        "base_model": model["name"],
+        "base_source": model["source"],  # hub repo_id + revision, or the packaged/local source
+        "base_dir": str(model_dir),
+        "train_file": str(train_path),
+        "val_file": str(val_path),
+        **data,
+        "checkpoint_dir": str(checkpoint_dir),
+        "libraries": library_versions(),
+        "host": platform.node(),
+        "threads": threads,
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
     if choice:
         info["sweep_choice"] = choice["point"]
     write_json(out_dir / TRAIN_INFO, info)
@@ -110,11 +154,17 @@ def run_local_predictions(
     shots = attach_documents(read_jsonl(fewshot_path)[: cell["shots"]], documents_path)
     if len(shots) < cell["shots"]:
         raise ValueError(f"{fewshot_path}: {cell['shots']} shots asked, the pool holds {len(shots)}")
+    constraint = output_constraint(task_cfg) if cell.get("structured_output") else None
+    start = time.perf_counter()
     generator = GENERATORS.get(inference["backend"])(model_dir, adapter_dir)
     requests = [task.requests(row, shots) for row in test]
-    start = time.perf_counter()
-    flat = generator.generate([c for group in requests for c in group], cell["max_new_tokens"], inference["batch_size"])
-    wall = time.perf_counter() - start
+    load = time.perf_counter() - start
+    flat = generator.generate(
+        [c for group in requests for c in group], cell["max_new_tokens"], inference["batch_size"], constraint
+    )
+    # vLLM's worker reports its generation time without its engine start (a one-off cost, recorded apart)
+    job_wall = time.perf_counter() - start - load
+    wall = getattr(generator, "generate_s", None) or job_wall
     rows, position = [], 0
     for row, group in zip(test, requests):
         answers = flat[position : position + len(group)]
@@ -127,10 +177,14 @@ def run_local_predictions(
             "backend": inference["backend"],
             "batch_size": inference["batch_size"],
             "shots": cell["shots"],
+            "structured_output": constraint is not None,
             "device": getattr(generator, "device", "unknown"),
+            "load_s": load,
+            "engine_start_s": getattr(generator, "engine_start_s", None),
             "threads": threads,
             "n": len(test),
             "wall_s": wall,
+            "job_wall_s": job_wall,
             "throughput_per_s": len(test) / wall if wall else None,
             "host": platform.node(),
         },

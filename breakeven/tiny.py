@@ -56,8 +56,8 @@ def build_tiny_llama(out: Path, seed: int = 0, vocab_size: int = 512, hidden_siz
         hidden_size=hidden_size,
         intermediate_size=hidden_size * 2,
         num_hidden_layers=layers,
-        num_attention_heads=4,
-        num_key_value_heads=2,
+        num_attention_heads=2,  # head_dim 32: the smallest head size vLLM's CPU attention supports
+        num_key_value_heads=1,
         max_position_embeddings=4096,
         tie_word_embeddings=True,
         bos_token_id=tokenizer.bos_token_id,

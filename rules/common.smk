@@ -109,12 +109,22 @@ def train_input(wildcards):
 
 def train_params(wildcards):
     """Only this cell's slice of the config, so editing one condition reruns only its cells."""
+    model = PROJECT.models[wildcards.model]
     return {
         "lora": PROJECT.lora_params(wildcards.model, wildcards.task, wildcards.lora_condition),
         "lora_pinned": sorted(PROJECT.condition(wildcards.lora_condition).get("lora", {})),
         "max_seq_length": PROJECT.tasks[wildcards.task]["max_seq_length"],
         "task": PROJECT.adapter_config(wildcards.task),
+        "model": {key: model[key] for key in ("name", "source", "response_markers") if key in model},
+        "training": config["training"],
     }
+
+
+def checkpoint_dir(wildcards):
+    """Resumable checkpoints, outside the adapter folder (Snakemake deletes a failed job's outputs)."""
+    return (
+        f"{RESULTS}/checkpoints/{wildcards.model}/{wildcards.task}/{wildcards.lora_condition}/seed{wildcards.seed}"
+    )
 
 
 def adapter_dir(wildcards):
@@ -140,6 +150,7 @@ def predict_params(wildcards):
         "task": PROJECT.adapter_config(wildcards.task),
         "max_new_tokens": PROJECT.tasks[wildcards.task]["max_new_tokens"],
         "shots": PROJECT.condition(wildcards.condition).get("shots", 0),
+        "structured_output": PROJECT.tasks[wildcards.task]["structured_output"],
         "inference": config["inference"],
     }
 

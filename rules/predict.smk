@@ -11,7 +11,8 @@ rule predict_local:
     log:
         f"{LOGS}/predict/{{task}}/{{model}}/{{condition}}/seed{{seed}}.log",
     conda:
-        "../envs/torch.yaml"
+        # vllm: the engine runs in this env on a cluster; locally the job reaches .venv-vllm (breakeven.infer.vllm_engine)
+        "../envs/vllm.yaml" if config["inference"]["backend"] == "vllm" else "../envs/torch.yaml"
     threads: 4
     resources:
         gpu=1,

@@ -5,11 +5,12 @@ rule train:
         directory(f"{RESULTS}/adapters/{{model}}/{{task}}/{{lora_condition}}/seed{{seed}}"),
     params:
         cell=train_params,
-        backend=config["training"]["backend"],
+        checkpoints=checkpoint_dir,
     log:
         f"{LOGS}/train/{{task}}/{{model}}/{{lora_condition}}/seed{{seed}}.log",
     conda:
-        "../envs/torch.yaml"
+        # unsloth pins its own trl/datasets/transformers; auto and peft train in the model stack's env
+        "../envs/unsloth.yaml" if config["training"]["backend"] == "unsloth" else "../envs/torch.yaml"
     threads: 4
     resources:
         gpu=1,

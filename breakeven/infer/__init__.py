@@ -2,4 +2,7 @@
 
 from breakeven.registry import Registry
 
-GENERATORS = Registry("inference backend", {"transformers": "breakeven.infer.hf:HFGenerator"})
+GENERATORS = Registry(
+    "inference backend",
+    {"transformers": "breakeven.infer.hf:HFGenerator", "vllm": "breakeven.infer.vllm_engine:VLLMGenerator"},
+)

@@ -1,4 +1,5 @@
-"""transformers backend: batched, left-padded greedy generation, optionally through a LoRA adapter."""
+"""transformers backend: batched, left-padded greedy generation, optionally through a LoRA adapter and under a
+structured-output constraint (xgrammar logits processor, the engine vLLM uses by default)."""
 
 from __future__ import annotations
 
@@ -33,20 +34,39 @@ class HFGenerator:
         for start in range(0, len(order), size):
             yield order[start : start + size]
 
-    def generate(self, conversations: list[list[dict]], max_new_tokens: int, batch_size: int) -> list[Generation]:
-        """Answer every conversation; batches group prompts of similar length to limit padding."""
+    def generate(
+        self,
+        conversations: list[list[dict]],
+        max_new_tokens: int,
+        batch_size: int,
+        constraint: dict | None = None,
+    ) -> list[Generation]:
+        """Answer every conversation; batches group prompts of similar length to limit padding.
+
+        ``constraint`` (see ``breakeven.infer.constraints``) restricts every answer to a label choice or a JSON
+        schema."""
         prompts = [
             self.tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in conversations
         ]
         lengths = [len(self.tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
         order = sorted(range(len(prompts)), key=lambda i: lengths[i])
+        grammar = self._compile(constraint) if constraint else None
         results: dict[int, Generation] = {}
         for batch in tqdm(list(self._batches(order, batch_size)), desc="generate", unit="batch", mininterval=5):
-            for index, generation in zip(batch, self._generate_batch([prompts[i] for i in batch], max_new_tokens)):
+            answers = self._generate_batch([prompts[i] for i in batch], max_new_tokens, grammar)
+            for index, generation in zip(batch, answers):
                 results[index] = generation
         return [results[i] for i in range(len(prompts))]
 
-    def _generate_batch(self, prompts: list[str], max_new_tokens: int) -> list[Generation]:
+    def _compile(self, constraint: dict):
+        import xgrammar
+
+        from breakeven.infer.constraints import compile_for_xgrammar
+
+        info = xgrammar.TokenizerInfo.from_huggingface(self.tokenizer, vocab_size=self.model.config.vocab_size)
+        return compile_for_xgrammar(constraint, xgrammar.GrammarCompiler(info))
+
+    def _generate_batch(self, prompts: list[str], max_new_tokens: int, grammar=None) -> list[Generation]:
         import torch
 
         inputs = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
@@ -57,6 +77,7 @@ class HFGenerator:
                 max_new_tokens=max_new_tokens,
                 do_sample=False,
                 pad_token_id=self.tokenizer.pad_token_id,
+                logits_processor=self._processors(grammar),
             )
         latency = time.perf_counter() - start
         new_tokens = output[:, inputs["input_ids"].shape[1] :]
@@ -67,6 +88,14 @@ class HFGenerator:
             text = self.tokenizer.decode(row[:used], skip_special_tokens=True)
             generations.append(Generation(text.strip(), latency, int(sum(prompt_mask)), used))
         return generations
+
+    @staticmethod
+    def _processors(grammar) -> list:
+        if grammar is None:
+            return []
+        from xgrammar.contrib.hf import LogitsProcessor
+
+        return [LogitsProcessor(grammar)]  # stateful: one per generate call
 
     def _stop_ids(self) -> set[int]:
         eos = self.model.generation_config.eos_token_id

@@ -10,7 +10,6 @@ set_threads(snakemake.threads)
 claim_gpu()  # one device per job when the local executor runs several GPU jobs at once
 choice = snakemake.input.get("choice")
 run_training(
-    backend=snakemake.params.backend,
     cell=snakemake.params.cell,
     model_dir=Path(snakemake.input.model),
     train_path=Path(snakemake.input.train),
@@ -19,6 +18,7 @@ run_training(
     documents_path=Path(snakemake.input.documents),
     seed=int(snakemake.wildcards.seed),
     out_dir=Path(snakemake.output[0]),
+    checkpoint_dir=Path(snakemake.params.checkpoints),
     threads=snakemake.threads,
     choice_path=Path(choice) if choice else None,
 )

@@ -1,0 +1,206 @@
+"""vLLM backend: the offline ``LLM`` engine, LoRA through ``LoRARequest``, structured outputs, greedy decoding.
+
+Where ``vllm`` imports in this interpreter (a GPU node with ``envs/vllm.yaml``), the engine runs in-process.
+Otherwise the generator runs this module as a worker under the vLLM interpreter (``BREAKEVEN_VLLM_PYTHON``, else
+``.venv-vllm/bin/python`` in the checkout, made by ``make vllm-venv``): vLLM's CPU wheel pins a torch and a
+transformers that the main environment cannot share. The worker reads one request JSON and writes the answers.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from breakeven import REPO_ROOT
+from breakeven.infer.base import Generation
+
+PYTHON_ENV = "BREAKEVEN_VLLM_PYTHON"
+"""Environment variable naming the Python interpreter that has vLLM installed."""
+VENV_PYTHON = REPO_ROOT / ".venv-vllm" / "bin" / "python"
+CPU_KV_CACHE_GIB = "2"
+"""KV cache of the CPU engine unless VLLM_CPU_KVCACHE_SPACE says otherwise (its default reserves ~92% of RAM)."""
+LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)
+"""The ``max_lora_rank`` values vLLM accepts."""
+
+
+def max_lora_rank(adapter_dir: Path) -> int:
+    """The smallest rank vLLM accepts that holds the adapter's (largest) rank, from its adapter_config.json."""
+    config = json.loads((adapter_dir / "adapter_config.json").read_text())
+    rank = max([int(config["r"]), *map(int, (config.get("rank_pattern") or {}).values())])
+    fitting = [r for r in LORA_RANKS if r >= rank]
+    if not fitting:
+        raise ValueError(
+            f"{adapter_dir}/adapter_config.json: field 'r': {rank} exceeds vLLM's maximum {LORA_RANKS[-1]}"
+        )
+    return fitting[0]
+
+
+def saved_dtype(model_dir: Path) -> str:
+    """The dtype the weights were saved in (what transformers loads; vLLM's "auto" would cast float32 to bfloat16
+    on CPU)."""
+    config = json.loads((model_dir / "config.json").read_text())
+    return str(config.get("dtype") or config.get("torch_dtype") or "auto")
+
+
+def vllm_python() -> Path | None:
+    """The interpreter for the worker, or None when vLLM imports here."""
+    if importlib.util.find_spec("vllm") is not None:
+        return None
+    configured = os.environ.get(PYTHON_ENV)
+    python = Path(configured) if configured else VENV_PYTHON
+    if not python.exists():
+        raise RuntimeError(
+            f"inference backend 'vllm': vllm is not importable here and {python} does not exist "
+            f"(run `make vllm-venv`, or set {PYTHON_ENV} to a Python with vllm installed)"
+        )
+    return python
+
+
+class VLLMGenerator:
+    """Greedy generation with vLLM's offline engine (LoRA adapter applied per request)."""
+
+    def __init__(self, model_dir: Path, adapter_dir: Path | None = None) -> None:
+        self.model_dir, self.adapter_dir = Path(model_dir), adapter_dir and Path(adapter_dir)
+        self.dtype = saved_dtype(self.model_dir)
+        self.python = vllm_python()
+        self.device = "vllm"
+        self.engine_start_s: float | None = None
+        self.generate_s: float | None = None
+        self._engine: Engine | None = None
+
+    def generate(
+        self,
+        conversations: list[list[dict]],
+        max_new_tokens: int,
+        batch_size: int,
+        constraint: dict | None = None,
+    ) -> list[Generation]:
+        """Answer every conversation; ``batch_size`` caps the sequences the engine schedules at once."""
+        request = {
+            "model_dir": str(self.model_dir),
+            "adapter_dir": str(self.adapter_dir) if self.adapter_dir else None,
+            "dtype": self.dtype,
+            "conversations": conversations,
+            "max_new_tokens": max_new_tokens,
+            "batch_size": batch_size,
+            "constraint": constraint,
+        }
+        if self.python is None:
+            if self._engine is None:
+                self._engine = Engine(self.model_dir, self.adapter_dir, self.dtype, batch_size)
+            answer = self._engine.answer(request)
+        else:
+            answer = self._run_worker(request)
+        self.engine_start_s, self.generate_s, self.device = answer["engine_start_s"], answer["wall_s"], answer["device"]
+        return [Generation(**g) for g in answer["generations"]]
+
+    def _run_worker(self, request: dict) -> dict:
+        with tempfile.TemporaryDirectory(prefix="vllm-") as tmp:
+            request_path, answer_path = Path(tmp) / "request.json", Path(tmp) / "answer.json"
+            request_path.write_text(json.dumps(request))
+            env = os.environ | {
+                "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
+            }
+            command = [str(self.python), "-m", "breakeven.infer.vllm_engine", str(request_path), str(answer_path)]
+            done = subprocess.run(command, env=env, check=False)
+            if done.returncode != 0:
+                raise RuntimeError(f"vLLM worker {' '.join(command)} failed with exit status {done.returncode}")
+            return json.loads(answer_path.read_text())
+
+
+class Engine:
+    """One vLLM engine for a base model (and at most one adapter)."""
+
+    def __init__(self, model_dir: Path, adapter_dir: Path | None, dtype: str, batch_size: int) -> None:
+        os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", CPU_KV_CACHE_GIB)
+        from vllm import LLM
+        from vllm.lora.request import LoRARequest
+
+        start = time.perf_counter()
+        lora = {"enable_lora": True, "max_lora_rank": max_lora_rank(adapter_dir), "max_loras": 1} if adapter_dir else {}
+        self.device = _device()
+        self.llm = LLM(
+            model=str(model_dir),
+            dtype=dtype,
+            seed=0,
+            max_num_seqs=batch_size,
+            # CPU: torch.compile's warm-up cost 78-137 s per engine start for SmolLM2-135M and decoded slower than
+            # eager mode (16.9 s start); CUDA keeps compilation and CUDA graphs
+            enforce_eager=not self.device.startswith("cuda"),
+            disable_log_stats=False,  # per-request timestamps (RequestOutput.metrics)
+            **lora,
+        )
+        self.lora_request = LoRARequest("adapter", 1, str(adapter_dir)) if adapter_dir else None
+        self.start_s = time.perf_counter() - start
+
+    def sampling_params(self, max_new_tokens: int, constraint: dict | None):
+        from vllm import SamplingParams
+        from vllm.sampling_params import StructuredOutputsParams
+
+        structured = None
+        if constraint and "choice" in constraint:
+            structured = StructuredOutputsParams(choice=constraint["choice"])
+        elif constraint:
+            structured = StructuredOutputsParams(json=constraint["json"])
+        return SamplingParams(temperature=0.0, max_tokens=max_new_tokens, structured_outputs=structured)
+
+    def answer(self, request: dict) -> dict:
+        tokenizer = self.llm.get_tokenizer()
+        prompts = [
+            tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True)
+            for c in request["conversations"]
+        ]
+        # the chat template already wrote the special tokens: tokenize without adding a BOS a second time
+        inputs = [{"prompt_token_ids": tokenizer(p, add_special_tokens=False)["input_ids"]} for p in prompts]
+        params = self.sampling_params(request["max_new_tokens"], request["constraint"])
+        start = time.perf_counter()
+        outputs = self.llm.generate(inputs, params, lora_request=self.lora_request, use_tqdm=False)
+        wall = time.perf_counter() - start
+        generations = [
+            Generation(
+                text=out.outputs[0].text.strip(),
+                latency_s=_latency(out, wall),
+                input_tokens=len(out.prompt_token_ids),
+                output_tokens=len(out.outputs[0].token_ids),
+            )
+            for out in outputs
+        ]
+        return {
+            "engine_start_s": self.start_s,
+            "device": self.device,
+            "wall_s": wall,
+            "generations": [asdict(g) for g in generations],
+        }
+
+
+def _latency(output, wall: float) -> float:
+    """Queueing to last token, from the engine's timestamps (the call's wall time where they are missing)."""
+    stats = getattr(output, "metrics", None)
+    if stats is None or not getattr(stats, "last_token_ts", 0.0) or not getattr(stats, "queued_ts", 0.0):
+        return wall
+    return float(stats.last_token_ts - stats.queued_ts)
+
+
+def _device() -> str:
+    import torch
+
+    return f"cuda:{torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else "cpu"
+
+
+def main(request_path: str, answer_path: str) -> None:
+    """Worker: answer one request file with a fresh engine."""
+    request = json.loads(Path(request_path).read_text())
+    adapter = Path(request["adapter_dir"]) if request["adapter_dir"] else None
+    engine = Engine(Path(request["model_dir"]), adapter, request["dtype"], request["batch_size"])
+    Path(answer_path).write_text(json.dumps(engine.answer(request)))
+
+
+if __name__ == "__main__":  # vLLM's engine spawns processes: the worker entry point must be guarded
+    main(*sys.argv[1:3])
