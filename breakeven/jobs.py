@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import json
 import platform
 import time
@@ -16,6 +15,7 @@ from breakeven.infer import GENERATORS
 from breakeven.infer.base import Generation
 from breakeven.infer.constraints import output_constraint
 from breakeven.jsonio import read_json, read_jsonl, write_json, write_jsonl
+from breakeven.run_manifest import package_versions
 from breakeven.scoring import score_cell
 from breakeven.tasks import Task, build_task
 from breakeven.train import TRAINERS, resolve_backend
@@ -58,14 +58,7 @@ def sha256_file(path: Path) -> str:
 
 
 def library_versions() -> dict:
-    names = ("torch", "transformers", "peft", "trl", "bitsandbytes", "unsloth")
-    found = {}
-    for name in names:
-        try:
-            found[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return found
+    return package_versions(("torch", "transformers", "peft", "trl", "bitsandbytes", "unsloth"))
 
 
 def run_training(

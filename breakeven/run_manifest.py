@@ -25,9 +25,10 @@ def config_hash(config: dict) -> str:
     return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def package_versions() -> dict[str, str]:
+def package_versions(packages: tuple[str, ...] = PACKAGES) -> dict[str, str]:
+    """Installed versions of ``packages`` (absent ones left out)."""
     versions = {}
-    for package in PACKAGES:
+    for package in packages:
         try:
             versions[package] = importlib.metadata.version(package)
         except importlib.metadata.PackageNotFoundError:

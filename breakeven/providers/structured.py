@@ -6,19 +6,9 @@ from __future__ import annotations
 
 import json
 
+from breakeven.infer.constraints import field_schema
+
 ANSWER_KEY = "answer"
-
-
-def _field_schema(spec: dict) -> dict:
-    if spec["type"] == "array":
-        schema: dict = {"type": "array", "items": {"type": "string"}}
-    else:
-        schema = {"type": spec["type"]}
-        if "enum" in spec:
-            schema["enum"] = list(spec["enum"])
-    if spec.get("nullable"):
-        schema = {"anyOf": [schema, {"type": "null"}]}
-    return schema
 
 
 def output_schema(task_cfg: dict) -> dict | None:
@@ -26,7 +16,7 @@ def output_schema(task_cfg: dict) -> dict | None:
     kind = task_cfg["kind"]
     if kind == "extraction":
         fields = task_cfg["fields"]
-        properties = {name: _field_schema(spec) for name, spec in fields.items()}
+        properties = {name: field_schema(spec) for name, spec in fields.items()}
         return {"type": "object", "properties": properties, "required": list(fields), "additionalProperties": False}
     if kind == "classification":
         labels = list(task_cfg["labels"])
