@@ -78,7 +78,8 @@ def test_outputs_of_every_stage(e2e):
     assert "Base-model gate" in html and "No hyperparameter sweep was run" in html
     assert "Pre-registered hypotheses" in html and "H1" in html and "seeded resamples of the test" in html
     hypotheses = pd.read_csv(results / "summary" / "hypotheses.csv")
-    assert set(hypotheses["hypothesis"]) == {"H1", "H2", "H3"}
+    assert set(hypotheses["hypothesis"]) == {"H1", "H2", "H3", "H4"}
+    assert hypotheses.set_index("hypothesis").loc["H4", "system"] == "tiny-random-llama vs standin-tiny"
     assert set(hypotheses["verdict"]) <= {"supported", "contradicted", "inconclusive"}
     manifest = read_json(results / "run_manifest.json")
     assert len(manifest["git_commit"]) == 40 and manifest["packages"]["torch"] and manifest["prices_read_on"]
