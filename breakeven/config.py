@@ -66,6 +66,11 @@ def _describe(err: Exception) -> str:
     return f"field '{field}': {found.message}"
 
 
+def lora_keys() -> set[str]:
+    """The LoRA hyperparameter names the model schema allows."""
+    return set(read_yaml(schema_path("model"))["properties"]["lora"]["properties"])
+
+
 def deep_merge(base: dict, override: dict) -> dict:
     """Recursively overlay ``override`` on a copy of ``base``."""
     merged = copy.deepcopy(base)
@@ -183,18 +188,18 @@ class Project:
         unknown_override = set(self.config["task_overrides"]) - known
         if unknown_override:
             raise ConfigError(f"{source}: field 'task_overrides': no such tasks {sorted(unknown_override)}")
-        lora_keys = set(read_yaml(schema_path("model"))["properties"]["lora"]["properties"])
+        allowed = lora_keys()
         for task in self.tasks.values():
-            bad = set(task["lora"]) - lora_keys
+            bad = set(task["lora"]) - allowed
             if bad:
                 raise ConfigError(f"config/tasks/{task['name']}.yaml: field 'lora': unknown keys {sorted(bad)}")
         for name, cond in self.config["conditions"].items():
             if cond["kind"] == "lora" and "train_size" not in cond:
                 raise ConfigError(f"{source}: field 'conditions.{name}.train_size' is required for kind 'lora'")
-            bad = set(cond.get("lora", {})) - lora_keys
+            bad = set(cond.get("lora", {})) - allowed
             if bad:
                 raise ConfigError(
-                    f"{source}: field 'conditions.{name}.lora': unknown keys {sorted(bad)}; valid: {sorted(lora_keys)}"
+                    f"{source}: field 'conditions.{name}.lora': unknown keys {sorted(bad)}; valid: {sorted(allowed)}"
                 )
 
     def _check_cost(self, source: str) -> None:
@@ -230,7 +235,7 @@ class Project:
             raise ConfigError(
                 f"{source}: field 'base_selection.contamination_condition': {name!r} is not a zero-shot prompt condition"
             )
-        bad = set(sweep["grid"]) - set(read_yaml(schema_path("model"))["properties"]["lora"]["properties"])
+        bad = set(sweep["grid"]) - lora_keys()
         if sweep["enabled"] and bad:
             raise ConfigError(f"{source}: field 'sweep.grid': unknown LoRA keys {sorted(bad)}")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 from scipy.stats import false_discovery_control
 
-from breakeven.paired import F1_METRICS, compare, label_union
+from breakeven.paired import compare, task_labels
 
 COLUMNS = [
     "hypothesis",
@@ -44,6 +44,7 @@ def _first_seed(cells: list[dict], task: str, system: str, condition: str) -> di
 def hypothesis_table(cells: list[dict], hypotheses: list[dict], bootstrap: dict) -> pd.DataFrame:
     """One row per (hypothesis, task, system) that has both conditions."""
     rows, seen = [], set()
+    labels = task_labels(cells)
     for hypothesis in hypotheses:
         for task, system in sorted({(c["task"], c["system"]) for c in cells}):
             better_system = hypothesis.get("better_system") or system
@@ -54,9 +55,9 @@ def hypothesis_table(cells: list[dict], hypotheses: list[dict], bootstrap: dict)
             if better is None or worse is None or key in seen or better is worse:
                 continue
             seen.add(key)
-            group = [c for c in cells if c["task"] == task]
-            labels = label_union(group) if better["primary_metric"] in F1_METRICS else []
-            test = compare(better, worse, labels, bootstrap["n_resamples"], bootstrap["confidence"], bootstrap["seed"])
+            test = compare(
+                better, worse, labels[task], bootstrap["n_resamples"], bootstrap["confidence"], bootstrap["seed"]
+            )
             rows.append(
                 {
                     "hypothesis": hypothesis["id"],
@@ -69,5 +70,5 @@ def hypothesis_table(cells: list[dict], hypotheses: list[dict], bootstrap: dict)
                 }
             )
     table = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "p_adjusted_bh"])
-    table.insert(9, "p_adjusted_bh", false_discovery_control(table["p_value"].to_numpy()) if len(table) else [])
-    return table
+    table["p_adjusted_bh"] = false_discovery_control(table["p_value"].to_numpy()) if len(table) else []
+    return table[COLUMNS]

@@ -73,15 +73,23 @@ def label_union(cells: list[dict]) -> list[str]:
     return sorted(seen)
 
 
+def task_labels(cells: list[dict]) -> dict[str, list[str]]:
+    """Each task's label set for F1 resamples (empty for tasks whose metric needs none)."""
+    labels = {}
+    for task in {c["task"] for c in cells}:
+        group = [c for c in cells if c["task"] == task]
+        labels[task] = label_union(group) if group[0]["primary_metric"] in F1_METRICS else []
+    return labels
+
+
 def paired_table(cells: list[dict], reference: str, bootstrap: dict) -> pd.DataFrame:
     """Every non-reference cell against its task's reference, with BH-adjusted p-values per task."""
-    tables = []
-    for task in sorted({c["task"] for c in cells}):
+    tables, labels = [], task_labels(cells)
+    for task in sorted(labels):
         group = [c for c in cells if c["task"] == task]
         ref = pick_reference(group, reference)
-        labels = label_union(group) if ref["primary_metric"] in F1_METRICS else []
         rows = [
-            compare(c, ref, labels, bootstrap["n_resamples"], bootstrap["confidence"], bootstrap["seed"])
+            compare(c, ref, labels[task], bootstrap["n_resamples"], bootstrap["confidence"], bootstrap["seed"])
             for c in group
             if c is not ref
         ]

@@ -9,26 +9,26 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from breakeven.paired import F1_METRICS, label_union, metric_samples
+from breakeven.paired import metric_samples, task_labels
 
 
 def eval_spread(cell: dict, labels: list[str], n_eval_seeds: int, seed: int) -> tuple[float, float]:
     """Mean and standard deviation of the primary metric over ``n_eval_seeds`` test resamples."""
     order = [row["id"] for row in cell["per_example"]]
     samples = metric_samples(cell, order, labels, n_eval_seeds, seed)
-    return float(np.mean(samples)), float(np.std(samples, ddof=1)) if n_eval_seeds > 1 else 0.0
+    return float(np.mean(samples)), float(np.std(samples, ddof=1))
 
 
 def spread_table(cells: list[dict], n_eval_seeds: int, seed: int) -> pd.DataFrame:
     """Per (task, system, condition): mean ± sd over training seeds and over test resamples (per seed, averaged)."""
     rows = []
+    labels = task_labels(cells)
     keys = sorted({(c["task"], c["system"], c["condition"]) for c in cells})
     for task, system, condition in keys:
         group = [c for c in cells if (c["task"], c["system"], c["condition"]) == (task, system, condition)]
         metric = group[0]["primary_metric"]
-        labels = label_union([c for c in cells if c["task"] == task]) if metric in F1_METRICS else []
         values = np.array([c["metrics"][metric]["value"] for c in group])
-        evals = np.array([eval_spread(c, labels, n_eval_seeds, seed) for c in group])
+        evals = np.array([eval_spread(c, labels[task], n_eval_seeds, seed) for c in group])
         rows.append(
             {
                 "task": task,

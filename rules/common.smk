@@ -1,4 +1,5 @@
 # Config validation, wildcard constraints, paths and input functions shared by every stage.
+import functools
 import re
 import sys
 
@@ -48,8 +49,10 @@ def base_val_metrics(task):
     return {m: f"{RESULTS}/metrics/{task}/{m}/{BASE_CONDITION}/seed{config['seeds'][0]}.json" for m in PROJECT.models}
 
 
+@functools.cache
 def gated(task):
-    """Whether the base-model gate skips this task's LoRA cells (after the select_base checkpoint ran)."""
+    """Whether the base-model gate skips this task's LoRA cells (after the select_base checkpoint ran).
+    Cached: several input functions ask, and each answer reads every candidate's per-example metrics."""
     if not (GATE["enabled"] and GATE["gate"]):
         return False
     checkpoints.select_base.get(task=task)

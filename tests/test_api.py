@@ -315,17 +315,21 @@ def test_cell_rows_costs_and_secrets(standin, tmp_path, monkeypatch):
         "price": price,
     }
     out = tmp_path / "out"
-    record = run_api_predictions(
-        cell,
-        None,
-        paths["test"],
-        paths["fewshot"],
-        paths["manifest"],
-        paths["documents"],
-        out / "p.jsonl",
-        out / "p.run.json",
-        tmp_path / "cache",
-    )
+
+    def answer() -> dict:
+        return run_api_predictions(
+            cell,
+            None,
+            paths["test"],
+            paths["fewshot"],
+            paths["manifest"],
+            paths["documents"],
+            out / "p.jsonl",
+            out / "p.run.json",
+            tmp_path / "cache",
+        )
+
+    record = answer()
     rows = read_jsonl(out / "p.jsonl")
     assert [r["id"] for r in rows] == ["e0", "e1", "e2", "e3"] and record["failed"] == 0
     for row in rows:
@@ -333,17 +337,7 @@ def test_cell_rows_costs_and_secrets(standin, tmp_path, monkeypatch):
         assert row["cost_usd"] == pytest.approx(expected) and row["cost_usd"] > 0
         assert row["model_version"].startswith(model) and row["cached_tokens"] == 0
     assert record["spent_usd"] == pytest.approx(sum(r["cost_usd"] for r in rows))
-    again = run_api_predictions(
-        cell,
-        None,
-        paths["test"],
-        paths["fewshot"],
-        paths["manifest"],
-        paths["documents"],
-        out / "p.jsonl",
-        out / "p.run.json",
-        tmp_path / "cache",
-    )
+    again = answer()
     assert again["cache_hits"] == 4 and again["attempts"] == 0 and again["spent_usd"] == 0
     for path in tmp_path.rglob("*"):
         assert not path.is_file() or PLANTED not in path.read_text(errors="replace")

@@ -68,20 +68,6 @@ def test_sensitivity_moves_the_breakeven_the_right_way():
 
     from breakeven.tco import sensitivity
 
-    pricing = {
-        "api": {"api": {"provider": "x", "input_per_1m": 1.0, "output_per_1m": 4.0}},
-        "hardware": {"gpu": {"hourly_usd": 2.0}},
-        "engineering": {"hourly_usd": 100.0, "hours": {"prompt": 4, "lora": 24}},
-    }
-    cost = {
-        "hardware_profile": "gpu",
-        "api_reference": "api",
-        "api_condition": "five_shot",
-        "api_batch": False,
-        "utilisation": 0.5,
-        "min_replicas": 0,
-        "months": 12,
-    }
     base = {
         "task": "t",
         "system": "m",
@@ -100,7 +86,7 @@ def test_sensitivity_moves_the_breakeven_the_right_way():
             {**base, "condition": "lora", "kind": "lora", "value": 0.9},
         ]
     )
-    table = sensitivity(cells, pricing, cost).set_index(["assumption", "factor"])["breakeven_daily_volume"]
+    table = sensitivity(cells, PRICING, COST).set_index(["assumption", "factor"])["breakeven_daily_volume"]
     assert table[("API token price", 2.0)] < table[("API token price", 0.5)]
     assert table[("engineering hours", 0.5)] < table[("engineering hours", 2.0)]
     assert table[("hardware hourly rate", 0.5)] < table[("hardware hourly rate", 2.0)]
