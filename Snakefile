@@ -17,6 +17,7 @@ include: "rules/predict.smk"
 include: "rules/score.smk"
 include: "rules/selection.smk"
 include: "rules/analysis.smk"
+include: "rules/cost.smk"
 include: "rules/paper.smk"
 
 

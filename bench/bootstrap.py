@@ -8,7 +8,7 @@ import time
 import numpy as np
 from sklearn.metrics import f1_score
 
-from breakeven.stats import classification_ci
+from breakeven.stats.bootstrap import classification_ci
 
 N, CLASSES, RESAMPLES, LOOP_RESAMPLES = 3000, 77, 10_000, 500
 

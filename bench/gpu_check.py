@@ -18,9 +18,9 @@ from bench.predict_throughput import bench_model
 from breakeven import REPO_ROOT
 from breakeven.config import Project
 from breakeven.data.sources import load_synthetic
-from breakeven.jobs import run_training
 from breakeven.jsonio import read_yaml, write_json, write_jsonl
 from breakeven.tasks import build_task
+from breakeven.train.job import run_training
 
 
 def main(train_size: int = 200, n_test: int = 64) -> None:

@@ -30,8 +30,8 @@ def bench_model() -> Path:
     for candidate in (os.environ.get("BREAKEVEN_BENCH_MODEL"), REPO_ROOT / "resources/models/smollm2-135m"):
         if candidate and (Path(candidate) / "config.json").exists():
             return Path(candidate)
-    from breakeven.models import install_chat_template
-    from breakeven.tiny import build_tiny_llama
+    from breakeven.models.chat_templates import install_chat_template
+    from breakeven.models.tiny import build_tiny_llama
 
     out = Path(tempfile.mkdtemp(prefix="bench-tiny-"))
     build_tiny_llama(out)

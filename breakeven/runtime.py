@@ -1,9 +1,11 @@
-"""Process set-up shared by the job scripts: CPU threads and offline, in-repo caches."""
+"""Process set-up shared by the job scripts: CPU threads, in-repo caches, GPU slots, logs, and the versions of
+the packages a job ran with."""
 
 from __future__ import annotations
 
 import fcntl
 import glob
+import importlib.metadata
 import os
 import time
 from pathlib import Path
@@ -86,3 +88,14 @@ def log_to(path: str) -> None:
     os.dup2(handle.fileno(), 1)
     os.dup2(handle.fileno(), 2)
     sys.stdout = sys.stderr = handle
+
+
+def package_versions(packages: tuple[str, ...]) -> dict[str, str]:
+    """Installed versions of ``packages`` (absent ones left out)."""
+    versions = {}
+    for package in packages:
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return versions

@@ -6,7 +6,7 @@ import sys
 sys.path.insert(0, workflow.basedir)
 
 from breakeven.config import BASE_CONDITION, Project
-from breakeven.selection import is_gated
+from breakeven.selection.gate import is_gated
 from breakeven.runtime import prepare_job_environment
 
 prepare_job_environment()

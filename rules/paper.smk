@@ -1,3 +1,24 @@
+rule figures:
+    input:
+        cells=rules.summarize.output.cells,
+        costs=rules.tco.output.costs,
+        breakeven=rules.tco.output.breakeven,
+    output:
+        accuracy_vs_cost=f"{RESULTS}/figures/accuracy_vs_cost.png",
+        tco=f"{RESULTS}/figures/tco.png",
+        data_efficiency=f"{RESULTS}/figures/data_efficiency.png",
+        metric_ci=f"{RESULTS}/figures/metric_ci.png",
+        latency=f"{RESULTS}/figures/latency.png",
+    params:
+        months=config["cost"]["months"],
+    log:
+        f"{LOGS}/figures.log",
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../workflow/scripts/figures.py"
+
+
 rule run_manifest:
     input:
         provenance=expand("resources/raw/{task}/provenance.json", task=PROJECT.tasks),

@@ -17,8 +17,10 @@ from loopback import FAULTS, FaultProxy, ThreadedServer, batch_app, gemini_app
 
 from breakeven import REPO_ROOT
 from breakeven.config import Project
+from breakeven.data.synthetic.support_emails import generate_emails
 from breakeven.jsonio import read_json, read_jsonl, write_json, write_jsonl
-from breakeven.models import install_chat_template
+from breakeven.models.chat_templates import install_chat_template
+from breakeven.models.tiny import build_tiny_llama
 from breakeven.providers import MissingKeyError
 from breakeven.providers.batch import run_batch
 from breakeven.providers.cache import ResponseCache, request_key
@@ -28,8 +30,6 @@ from breakeven.providers.limits import Limiter
 from breakeven.providers.openai_client import OpenAIClient
 from breakeven.providers.server import transformers_server
 from breakeven.providers.structured import output_schema, unwrap
-from breakeven.synth.support_emails import generate_emails
-from breakeven.tiny import build_tiny_llama
 
 PLANTED = "sk-planted-secret-0123456789abcdef"
 MAX_TOKENS = 8

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from breakeven.cost import DAYS_PER_MONTH, Deployment, api_cost_per_query, breakeven_daily_volume, self_cost_per_query
+from breakeven.cost.model import (
+    DAYS_PER_MONTH,
+    Deployment,
+    api_cost_per_query,
+    breakeven_daily_volume,
+    self_cost_per_query,
+)
 
 
 def test_api_cost_per_query_and_batch_discount():
@@ -66,7 +72,7 @@ def test_tco():
 def test_sensitivity_moves_the_breakeven_the_right_way():
     import pandas as pd
 
-    from breakeven.tco import sensitivity
+    from breakeven.cost.tables import sensitivity
 
     base = {
         "task": "t",
@@ -160,7 +166,7 @@ COST = {
 
 
 def test_measured_api_cells_replace_the_estimate_and_are_priced_from_usage():
-    from breakeven.tco import breakeven, deployments
+    from breakeven.cost.tables import breakeven, deployments
 
     table = deployments(_api_cells(), PRICING, COST)
     api = table[table["kind"] == "api"].set_index("system")
@@ -175,7 +181,7 @@ def test_measured_api_cells_replace_the_estimate_and_are_priced_from_usage():
 
 
 def test_the_estimate_stays_when_the_reference_has_no_cell():
-    from breakeven.tco import deployments
+    from breakeven.cost.tables import deployments
 
     cells = _api_cells()
     table = deployments(cells[cells["system"] != "gpt"], PRICING, COST)

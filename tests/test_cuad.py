@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 from conftest import MIRROR
 
-from breakeven.chunking import aggregate, windows
 from breakeven.data.cuad import (
     EXPECTED_CATEGORIES,
     EXPECTED_CONTRACTS,
@@ -22,7 +21,8 @@ from breakeven.data.cuad import (
     parse_excerpts,
     read_cuad,
 )
-from breakeven.metrics.qa import answer_detection, exact_match, normalize_answer, token_f1
+from breakeven.tasks.qa_metrics import answer_detection, exact_match, normalize_answer, token_f1
+from breakeven.tasks.windows import aggregate, windows
 
 CUAD_DIR = MIRROR / "cuad"
 needs_mirror = pytest.mark.skipif(

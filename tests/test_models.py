@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from breakeven.infer.hf import HFGenerator
-from breakeven.models import gguf_path, install_chat_template, set_template_variables
-from breakeven.tiny import build_tiny_llama
+from breakeven.models.chat_templates import install_chat_template, set_template_variables
+from breakeven.models.sources import gguf_path
+from breakeven.models.tiny import build_tiny_llama
 
 CONVERSATION = [
     {"role": "system", "content": "Reply with JSON."},

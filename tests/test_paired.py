@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from breakeven.paired import paired_table
+from breakeven.analysis.paired import paired_table
 
 BOOT = {"n_resamples": 4000, "confidence": 0.95, "seed": 0}
 

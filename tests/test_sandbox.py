@@ -18,7 +18,7 @@ import pytest
 from conftest import MIRROR
 
 from breakeven import REPO_ROOT
-from breakeven.sandbox import DETAIL_CHARS, MARKER, STATUSES, Limits, isolation, run_many, run_program
+from breakeven.tasks.sandbox import DETAIL_CHARS, MARKER, STATUSES, Limits, isolation, run_many, run_program
 
 FAST = Limits(timeout_s=3.0)
 SMALL = Limits(timeout_s=5.0, memory_mb=256)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from breakeven.hypotheses import hypothesis_table
-from breakeven.scoring import score_cell
+from breakeven.analysis.hypotheses import hypothesis_table
+from breakeven.analysis.variability import spread_table
+from breakeven.score.cell import score_cell
 from breakeven.tasks.classification import ClassificationTask
-from breakeven.variability import spread_table
 
 BOOTSTRAP = {"n_resamples": 2000, "confidence": 0.95, "seed": 0}
 

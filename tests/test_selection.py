@@ -7,7 +7,7 @@ from scipy.stats import binomtest
 
 from breakeven.jsonio import write_json
 from breakeven.report.base_evaluation import base_model_document, gate_fragment
-from breakeven.selection import (
+from breakeven.selection.gate import (
     DEPLOY,
     FINE_TUNE,
     FULL,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from breakeven.stats import mean_ci
+from breakeven.stats.bootstrap import mean_ci
 
 
 def test_mean_ci_matches_scipy_bootstrap():
@@ -53,7 +53,7 @@ def _labelled(n: int, classes: int, accuracy: float, seed: int):
 def test_vectorised_f1_equals_sklearn_on_each_resample(metric, monkeypatch):
     from sklearn.metrics import f1_score
 
-    from breakeven import stats as module
+    from breakeven.stats import bootstrap as module
 
     labels, gold, pred = _labelled(300, 7, 0.6, 0)
     codes = {label: i for i, label in enumerate(labels)}
@@ -73,7 +73,7 @@ def test_vectorised_f1_equals_sklearn_on_each_resample(metric, monkeypatch):
 def test_classification_ci_matches_scipy_bootstrap_of_the_metric():
     from sklearn.metrics import f1_score
 
-    from breakeven.stats import classification_ci
+    from breakeven.stats.bootstrap import classification_ci
 
     labels, gold, pred = _labelled(400, 5, 0.7, 1)
     estimate = classification_ci(gold, pred, labels, "macro_f1", n_resamples=4000, confidence=0.95, seed=0)
@@ -104,7 +104,7 @@ def test_classification_ci_matches_scipy_bootstrap_of_the_metric():
 def test_binary_detection_ci_point_and_interval(metric):
     from sklearn.metrics import precision_recall_fscore_support
 
-    from breakeven.stats import binary_detection_ci
+    from breakeven.stats.bootstrap import binary_detection_ci
 
     rng = np.random.default_rng(3)
     truth = rng.random(500) < 0.5

@@ -1,4 +1,4 @@
-"""Tests for breakeven.synth.support_emails (the synthetic support-email generator)."""
+"""Tests for breakeven.data.synthetic.support_emails (the synthetic support-email generator)."""
 
 import os
 import random
@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from breakeven.synth import support_emails as se
-from breakeven.synth.support_emails import CATEGORIES, FIELDS, PRODUCTS, SENTIMENTS, generate_emails
+from breakeven.data.synthetic import support_emails as se
+from breakeven.data.synthetic import templates
+from breakeven.data.synthetic.support_emails import CATEGORIES, FIELDS, PRODUCTS, SENTIMENTS, generate_emails
 
 N = 2000
 
@@ -74,7 +75,7 @@ def test_labels_recoverable_from_text(emails: list[dict]) -> None:
         text, label = e["email"], e["label"]
         assert [p for p in PRODUCTS if p in text] == [p for p in PRODUCTS if p in label["mentioned_products"]]
         if label["customer_name"] is None:
-            assert not any(name in text for name in se._NAMES)
+            assert not any(name in text for name in templates.NAMES)
         else:
             assert label["customer_name"] in text
 
@@ -96,8 +97,8 @@ def test_field_absence_and_variety(emails: list[dict]) -> None:
     assert n_products[0] >= 0.05 * N and n_products[2] + n_products[3] >= 0.02 * N
     assert len({e["label"]["urgency"] for e in emails}) == 5
     lines = Counter(line for e in emails for line in e["email"].splitlines())
-    assert sum(lines[g] > 0 for g in se._GREETINGS) >= 6
-    assert sum(lines[s] > 0 for s in se._SIGN_OFFS) >= 6
+    assert sum(lines[g] > 0 for g in templates.GREETINGS) >= 6
+    assert sum(lines[s] > 0 for s in templates.SIGN_OFFS) >= 6
 
 
 def test_email_lengths(emails: list[dict]) -> None:
@@ -116,7 +117,7 @@ def test_typos_spare_capitalised_words() -> None:
 
 def test_pythonhashseed_independent() -> None:
     code = (
-        "import hashlib, json; from breakeven.synth.support_emails import generate_emails; "
+        "import hashlib, json; from breakeven.data.synthetic.support_emails import generate_emails; "
         "print(hashlib.sha256(json.dumps(generate_emails(300, 4)).encode()).hexdigest())"
     )
     digests = {

@@ -15,10 +15,10 @@ import pytest
 
 from breakeven import REPO_ROOT
 from breakeven.config import Project
-from breakeven.jobs import run_training
 from breakeven.jsonio import read_json, read_yaml, write_json, write_jsonl
-from breakeven.models import fetch_model
+from breakeven.models.sources import fetch_model
 from breakeven.train import resolve_backend
+from breakeven.train.job import run_training
 from breakeven.train.request import TrainRequest
 from breakeven.train.sft import STATE_FILE, read_state
 from breakeven.train.unsloth_trainer import ALL_LINEAR, markers, model_kwargs, peft_kwargs, train_lora
@@ -150,7 +150,7 @@ def test_peft_trains_a_4bit_base_on_cpu_and_keeps_the_best_checkpoint(project, t
 RUN_TRAINING = """
 import json, sys
 from pathlib import Path
-from breakeven.jobs import run_training
+from breakeven.train.job import run_training
 args = json.loads(Path(sys.argv[1]).read_text())
 run_training(**{k: Path(v) if k.endswith(("_dir", "_path")) else v for k, v in args.items()})
 """

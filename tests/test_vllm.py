@@ -18,8 +18,8 @@ from breakeven.infer.constraints import choice_grammar, output_constraint
 from breakeven.infer.hf import HFGenerator
 from breakeven.infer.vllm_engine import VLLMGenerator, max_lora_rank, vllm_python
 from breakeven.jsonio import read_json, read_jsonl, read_yaml
-from breakeven.models import install_chat_template
-from breakeven.tiny import build_tiny_llama
+from breakeven.models.chat_templates import install_chat_template
+from breakeven.models.tiny import build_tiny_llama
 
 LABELS = ["billing", "technical", "account", "shipping", "other"]
 CONVERSATIONS = [

@@ -12,7 +12,9 @@ SOURCES = Registry(
     {"synthetic": "breakeven.data.sources:load_synthetic", "dataset": "breakeven.data.sources:load_dataset_rows"},
 )
 
-GENERATORS = Registry("synthetic generator", {"support_emails": "breakeven.synth.support_emails:generate_emails"})
+GENERATORS = Registry(
+    "synthetic generator", {"support_emails": "breakeven.data.synthetic.support_emails:generate_emails"}
+)
 
 
 def load_synthetic(source: dict, mirror: str | None = None) -> list[dict]:

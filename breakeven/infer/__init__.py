@@ -1,4 +1,5 @@
-"""Local inference backends behind one interface: ``Generator.generate(conversations) -> [Generation]``."""
+"""Predict stage, local models: inference backends behind one interface, ``Generator.generate(conversations) ->
+[Generation]``, and the job entry point."""
 
 from breakeven.registry import Registry
 

@@ -41,7 +41,7 @@ def json_schema(fields: dict) -> dict:
 def output_constraint(task_cfg: dict) -> dict:
     """The constraint of a task whose config sets ``structured_output: true``.
 
-    ``task_cfg`` is the adapter config with the label set filled in (see ``breakeven.jobs.adapter_config``).
+    ``task_cfg`` is the adapter config with the label set filled in (see ``breakeven.tasks.adapter_config``).
     """
     kind = task_cfg["kind"]
     if kind == "classification":

@@ -1,4 +1,4 @@
-"""Frontier API systems: provider clients behind one interface, a content-addressed response cache, rate
+"""Predict stage, API systems: provider clients behind one interface, a content-addressed response cache, rate
 limits and retries, the OpenAI Batch API, and the loopback stand-in server."""
 
 from __future__ import annotations

@@ -14,9 +14,8 @@ from pathlib import Path
 from dotenv import find_dotenv, load_dotenv
 
 from breakeven import REPO_ROOT
-from breakeven.cost import api_cost_per_query
+from breakeven.cost.model import api_cost_per_query
 from breakeven.data.documents import attach_documents
-from breakeven.jobs import adapter_config
 from breakeven.jsonio import read_jsonl, write_json, write_jsonl
 from breakeven.providers import CLIENTS, MissingKeyError, PermanentError, Reply, TransientError
 from breakeven.providers.batch import run_batch
@@ -24,7 +23,7 @@ from breakeven.providers.cache import ResponseCache, request_key
 from breakeven.providers.limits import Limiter
 from breakeven.providers.server import transformers_server
 from breakeven.providers.structured import output_schema, unwrap
-from breakeven.tasks import build_task
+from breakeven.tasks import adapter_config, build_task
 
 log = logging.getLogger(__name__)
 STANDIN_KEY = "standin-no-key"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from breakeven.report.markdown import pipe_table
-from breakeven.selection import DECISION_TEXT, DEPLOY, FINE_TUNE
+from breakeven.selection.gate import DECISION_TEXT, DEPLOY, FINE_TUNE
 
 NEXT_STEPS = {
     DEPLOY: "Deploy the primary candidate zero-shot; fine-tune only for the error classes below, and re-check "

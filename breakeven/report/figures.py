@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from breakeven.cost import Deployment  # noqa: E402
+from breakeven.cost.model import Deployment  # noqa: E402
 
 
 def pareto_front(costs: np.ndarray, scores: np.ndarray) -> np.ndarray:

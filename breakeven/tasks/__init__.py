@@ -1,4 +1,5 @@
-"""Task adapters: prompt messages, output parsing and per-example scoring behind one protocol."""
+"""Task adapters behind one protocol (prompt messages, output parsing, per-example scoring), with what they
+use: QA metrics, CUAD's document windows and the sandbox that runs generated code."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from breakeven import REPO_ROOT
-from breakeven.jsonio import read_yaml
+from breakeven.jsonio import read_json, read_yaml
 from breakeven.registry import Registry
 
 TASK_KINDS = Registry(
@@ -60,6 +61,13 @@ def load_prompt(task_name: str, root: Path = REPO_ROOT) -> dict:
 def build_task(task_cfg: dict, root: Path = REPO_ROOT) -> Task:
     """The adapter for a validated task config."""
     return TASK_KINDS.get(task_cfg["kind"])(task_cfg, load_prompt(task_cfg["name"], root))
+
+
+def adapter_config(task_cfg: dict, manifest_path: Path) -> dict:
+    """The adapter's config, with the label set from the prepared data when the task file lists none."""
+    if task_cfg["kind"] == "classification" and not task_cfg.get("labels"):
+        return {**task_cfg, "labels": read_json(manifest_path)["labels"]}
+    return task_cfg
 
 
 class BaseTask:

@@ -2,7 +2,7 @@
 
 Free text maps to a label in three steps: exact, then case/whitespace/punctuation-normalised, then the
 closest label by string similarity (difflib, cutoff 0.8). Anything else is ``unparseable``: scored wrong
-and counted, never raised. The cell metric is recomputed on every bootstrap resample (see breakeven.stats).
+and counted, never raised. The cell metric is recomputed on every bootstrap resample (see breakeven.stats.bootstrap).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import difflib
 import re
 from typing import Any
 
-from breakeven.stats import classification_ci, mean_ci
+from breakeven.stats.bootstrap import classification_ci, mean_ci
 from breakeven.tasks import BaseTask
 
 CLOSE_MATCH_CUTOFF = 0.8

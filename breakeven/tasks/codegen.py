@@ -1,5 +1,5 @@
 """Program synthesis (MBPP): the model writes a Python function; it passes when every assert of the task
-runs without error inside the sandbox (breakeven.sandbox: separate process, time/memory limits, no network,
+runs without error inside the sandbox (breakeven.tasks.sandbox: separate process, time/memory limits, no network,
 a throw-away directory). pass@1 with greedy decoding."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from breakeven.stats import mean_ci
+from breakeven.stats.bootstrap import mean_ci
 from breakeven.tasks import BaseTask
 
 FENCE = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)(?:```|$)", re.DOTALL)
@@ -37,7 +37,7 @@ class CodeTask(BaseTask):
         return f"```python\n{example['target'].strip()}\n```"
 
     def score_batch(self, outputs: list[str], examples: list[dict]) -> list[dict[str, Any]]:
-        from breakeven.sandbox import Limits, run_many
+        from breakeven.tasks.sandbox import Limits, run_many
 
         codes = [extract_code(output or "") for output in outputs]
         limits = Limits(timeout_s=self.execution.get("timeout_s", 10.0), memory_mb=self.execution.get("memory_mb", 512))

@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any
 
-from breakeven.stats import mean_ci
+from breakeven.stats.bootstrap import mean_ci
 from breakeven.tasks import BaseTask
 
 FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)

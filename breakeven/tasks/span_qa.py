@@ -9,10 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from breakeven.chunking import aggregate, windows
-from breakeven.metrics.qa import answer_detection, exact_match, normalize_answer, token_f1
-from breakeven.stats import binary_detection_ci, mean_ci
+from breakeven.stats.bootstrap import binary_detection_ci, mean_ci
 from breakeven.tasks import BaseTask
+from breakeven.tasks.qa_metrics import answer_detection, exact_match, normalize_answer, token_f1
+from breakeven.tasks.windows import aggregate, windows
 
 NO_ANSWER = "No answer"
 

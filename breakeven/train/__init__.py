@@ -1,4 +1,4 @@
-"""Training backends behind one function signature: ``train(request) -> info``."""
+"""Train stage: LoRA training backends behind one signature, ``train(request) -> info``, and the job entry point."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from breakeven.models import fetch_model
+from breakeven.models.sources import fetch_model
 from breakeven.runtime import log_to, set_threads
 
 log_to(snakemake.log[0])

@@ -7,7 +7,7 @@ import pandas as pd
 from breakeven.jsonio import read_json, read_yaml
 from breakeven.report.fragments import write_fragments
 from breakeven.runtime import log_to
-from breakeven.selection import SELECTION
+from breakeven.selection.gate import SELECTION
 
 log_to(snakemake.log[0])
 write_fragments(

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from breakeven.jobs import run_local_predictions
+from breakeven.infer.job import run_local_predictions
 from breakeven.runtime import claim_gpu, log_to, set_threads
 
 log_to(snakemake.log[0])

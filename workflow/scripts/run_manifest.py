@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from breakeven.jsonio import read_json, read_yaml, write_json
-from breakeven.run_manifest import run_manifest
+from breakeven.report.manifest import run_manifest
 from breakeven.runtime import log_to
 
 log_to(snakemake.log[0])

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from breakeven.jobs import run_scoring
 from breakeven.runtime import log_to
+from breakeven.score.job import run_scoring
 
 log_to(snakemake.log[0])
 adapter = snakemake.input.get("adapter")

@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from breakeven.jobs import adapter_config
 from breakeven.runtime import log_to
-from breakeven.selection import run_select_base
+from breakeven.selection.gate import run_select_base
+from breakeven.tasks import adapter_config
 
 log_to(snakemake.log[0])
 models = snakemake.params.models

@@ -1,10 +1,10 @@
 """Collect every cell's metrics into the summary tables."""
 
-from breakeven.hypotheses import hypothesis_table
-from breakeven.paired import paired_table
+from breakeven.analysis.hypotheses import hypothesis_table
+from breakeven.analysis.paired import paired_table
+from breakeven.analysis.summary import cells_wide, error_classes, load_cells, metrics_long
+from breakeven.analysis.variability import spread_table
 from breakeven.runtime import log_to
-from breakeven.summary import cells_wide, error_classes, load_cells, metrics_long
-from breakeven.variability import spread_table
 
 log_to(snakemake.log[0])
 cells = load_cells(snakemake.input)

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from breakeven.runtime import log_to
-from breakeven.sweep import choose
+from breakeven.selection.sweep import choose
 
 log_to(snakemake.log[0])
 points = snakemake.params.points

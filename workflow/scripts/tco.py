@@ -2,9 +2,9 @@
 
 import pandas as pd
 
+from breakeven.cost.tables import breakeven, deployments, sensitivity, tco_grid
 from breakeven.jsonio import read_yaml
 from breakeven.runtime import log_to
-from breakeven.tco import breakeven, deployments, sensitivity, tco_grid
 
 log_to(snakemake.log[0])
 cost = snakemake.params.cost

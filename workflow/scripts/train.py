@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from breakeven.jobs import run_training
 from breakeven.runtime import claim_gpu, log_to, set_threads
+from breakeven.train.job import run_training
 
 log_to(snakemake.log[0])
 set_threads(snakemake.threads)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 from scipy.stats import false_discovery_control
 
-from breakeven.paired import compare, task_labels
+from breakeven.analysis.paired import compare, task_labels
 
 COLUMNS = [
     "hypothesis",

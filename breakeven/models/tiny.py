@@ -15,7 +15,7 @@ def corpus(n: int, seed: int) -> list[str]:
     """Training text for the tokenizer: synthetic support emails and their JSON labels."""
     import json
 
-    from breakeven.synth.support_emails import generate_emails
+    from breakeven.data.synthetic.support_emails import generate_emails
 
     rows = generate_emails(n, seed)
     return [row["email"] for row in rows] + [json.dumps(row["label"]) for row in rows]

@@ -1,27 +1,9 @@
-"""Deterministic template generator of synthetic customer-support emails.
+"""The support-email generator's data: products, seed situations and the phrase pools emails are written from.
 
-Each email is labelled with the six ``FIELDS`` of the email -> JSON extraction task. Text
-comes from hand-written seed situations and phrase pools, drawn with one seeded
-``random.Random``, so ``(n, seed)`` fixes the output (no network, model or global state).
-
-Every label is recoverable from the text:
-
-- ``customer_name``: the full name in the intro or signature; ``None`` when not given;
-- ``issue_category`` and ``primary_request``: fixed by the seed situation;
-- ``urgency``: the situation's base urgency, or 1 with a "no rush" cue, base + 1 (at
-  most 5) with a deadline cue, 5 with an "urgent/ASAP" cue;
-- ``mentioned_products``: the sorted catalogue names written verbatim in the email;
-- ``sentiment``: positive with praise phrases, negative with complaint phrases, else neutral.
-
-Typos (swapped or dropped letters) only touch lowercase words of the customer's own
-paragraphs, never product names, person names or signatures.
+Only constants live here; ``support_emails`` holds the logic that draws from them.
 """
 
-import itertools
-import random
-import re
 from dataclasses import dataclass
-from datetime import date, timedelta
 
 CATEGORIES: tuple[str, ...] = ("billing", "technical", "account", "shipping", "other")
 SENTIMENTS: tuple[str, ...] = ("positive", "neutral", "negative")
@@ -34,7 +16,7 @@ FIELDS: tuple[str, ...] = (
     "sentiment",
 )
 
-_HARDWARE: tuple[str, ...] = (
+HARDWARE: tuple[str, ...] = (
     "Nimbus Router X2",
     "Orbit Mesh Extender",
     "Aurora Smart Hub",
@@ -44,7 +26,7 @@ _HARDWARE: tuple[str, ...] = (
     "Vela Wireless Earbuds",
     "Kestrel Action Cam 4K",
 )
-_SOFTWARE: tuple[str, ...] = (
+SOFTWARE: tuple[str, ...] = (
     "CloudVault Pro",
     "SyncDesk Teams",
     "Ledgerly Invoicing",
@@ -53,29 +35,29 @@ _SOFTWARE: tuple[str, ...] = (
     "Tempo Calendar Plus",
     "Quill Notes Premium",
 )
-PRODUCTS: tuple[str, ...] = _HARDWARE + _SOFTWARE
-_POOLS: dict[str, tuple[str, ...]] = {"hw": _HARDWARE, "sw": _SOFTWARE, "any": PRODUCTS}
+PRODUCTS: tuple[str, ...] = HARDWARE + SOFTWARE
+POOLS: dict[str, tuple[str, ...]] = {"hw": HARDWARE, "sw": SOFTWARE, "any": PRODUCTS}
 
 # Shares in percent, allocated exactly by largest remainder.
-_CATEGORY_SHARES = (22, 22, 22, 22, 12)
-_SENTIMENT_SHARES = (20, 45, 35)
+CATEGORY_SHARES = (22, 22, 22, 22, 12)
+SENTIMENT_SHARES = (20, 45, 35)
 
-_P_NO_NAME = 0.12
-_P_INTRO = 0.3
-_P_TYPOS = 0.25
-_P_FORWARD = 0.11
-_P_REPLY = 0.09
-_P_ASIDE = 0.08
-_P_SUBJECT = 0.75
-_P_GREETING = 0.85
-_P_CONTEXT = 0.75
-_P_EXTRA = 0.6
-_P_FILLER = 0.5
-_CUE_ODDS = {"none": 45, "calm": 20, "deadline": 20, "critical": 15}
+P_NO_NAME = 0.12
+P_INTRO = 0.3
+P_TYPOS = 0.25
+P_FORWARD = 0.11
+P_REPLY = 0.09
+P_ASIDE = 0.08
+P_SUBJECT = 0.75
+P_GREETING = 0.85
+P_CONTEXT = 0.75
+P_EXTRA = 0.6
+P_FILLER = 0.5
+CUE_ODDS = {"none": 45, "calm": 20, "deadline": 20, "critical": 15}
 
 
 @dataclass(frozen=True)
-class _Situation:
+class Situation:
     """A seed situation: one category and canonical request, phrased several ways."""
 
     sid: str
@@ -95,8 +77,8 @@ class _Situation:
         return self.sid.split("/")[0]
 
 
-_SITUATIONS: tuple[_Situation, ...] = (
-    _Situation(
+SITUATIONS: tuple[Situation, ...] = (
+    Situation(
         "billing/double_charge",
         "refund duplicate charge",
         3,
@@ -116,7 +98,7 @@ _SITUATIONS: tuple[_Situation, ...] = (
             "purchase was made (order {order}, my {items}). Can you reverse the extra one?",
         ),
     ),
-    _Situation(
+    Situation(
         "billing/cancel_subscription",
         "cancel subscription",
         2,
@@ -136,7 +118,7 @@ _SITUATIONS: tuple[_Situation, ...] = (
         ),
         suffix=" subscription",
     ),
-    _Situation(
+    Situation(
         "billing/wrong_amount",
         "correct overcharged invoice",
         3,
@@ -153,7 +135,7 @@ _SITUATIONS: tuple[_Situation, ...] = (
             "checkout for my {items}. Could you look into the overcharge and send a corrected invoice?",
         ),
     ),
-    _Situation(
+    Situation(
         "billing/update_payment_method",
         "update payment method",
         2,
@@ -171,7 +153,7 @@ _SITUATIONS: tuple[_Situation, ...] = (
         ),
         suffix=" account",
     ),
-    _Situation(
+    Situation(
         "billing/request_invoice",
         "send invoice copy",
         2,
@@ -188,7 +170,7 @@ _SITUATIONS: tuple[_Situation, ...] = (
             "and need it for my records.",
         ),
     ),
-    _Situation(
+    Situation(
         "billing/refund_status",
         "check refund status",
         3,
@@ -205,7 +187,7 @@ _SITUATIONS: tuple[_Situation, ...] = (
             "your warehouse on {date} and I haven't heard anything since.",
         ),
     ),
-    _Situation(
+    Situation(
         "billing/failed_payment",
         "fix failed payment",
         4,
@@ -225,7 +207,7 @@ _SITUATIONS: tuple[_Situation, ...] = (
         suffix=" subscription",
         critical=("Our store is down because the service was suspended, so this is urgent.",),
     ),
-    _Situation(
+    Situation(
         "technical/no_power",
         "fix device not turning on",
         3,
@@ -242,7 +224,7 @@ _SITUATIONS: tuple[_Situation, ...] = (
             "sound, nothing when I press the button. Is there a reset procedure or is it a hardware fault?",
         ),
     ),
-    _Situation(
+    Situation(
         "technical/connection_drops",
         "fix connection drops",
         3,
@@ -260,7 +242,7 @@ _SITUATIONS: tuple[_Situation, ...] = (
         ),
         critical=("Our shop's card terminals rely on this connection, so we're losing sales every hour.",),
     ),
-    _Situation(
+    Situation(
         "technical/app_crash",
         "fix app crashing",
         3,
@@ -279,7 +261,7 @@ _SITUATIONS: tuple[_Situation, ...] = (
         suffix=" app",
         critical=("Our store is down because we run all our orders through it.",),
     ),
-    _Situation(
+    Situation(
         "technical/sync_failure",
         "fix data sync",
         3,
@@ -298,7 +280,7 @@ _SITUATIONS: tuple[_Situation, ...] = (
         ),
         critical=("Our whole team is blocked until this syncs again.",),
     ),
-    _Situation(
+    Situation(
         "technical/firmware_update_failed",
         "recover from failed firmware update",
         4,
@@ -315,7 +297,7 @@ _SITUATIONS: tuple[_Situation, ...] = (
             "failed' and the device is unusable. Please tell me how to restore it.",
         ),
     ),
-    _Situation(
+    Situation(
         "technical/setup_help",
         "help with initial setup",
         2,
@@ -332,7 +314,7 @@ _SITUATIONS: tuple[_Situation, ...] = (
             "setup code I don't have. Can you help me finish the initial setup?",
         ),
     ),
-    _Situation(
+    Situation(
         "technical/error_code",
         "resolve error code",
         3,
@@ -349,7 +331,7 @@ _SITUATIONS: tuple[_Situation, ...] = (
             "gets saved. Could you help me resolve this error?",
         ),
     ),
-    _Situation(
+    Situation(
         "account/reset_password",
         "reset password",
         3,
@@ -367,7 +349,7 @@ _SITUATIONS: tuple[_Situation, ...] = (
         ),
         suffix=" account",
     ),
-    _Situation(
+    Situation(
         "account/locked_out",
         "unlock account",
         4,
@@ -385,7 +367,7 @@ _SITUATIONS: tuple[_Situation, ...] = (
         ),
         suffix=" account",
     ),
-    _Situation(
+    Situation(
         "account/change_email",
         "change account email",
         2,
@@ -403,7 +385,7 @@ _SITUATIONS: tuple[_Situation, ...] = (
         ),
         suffix=" account",
     ),
-    _Situation(
+    Situation(
         "account/delete_account",
         "delete account",
         2,
@@ -421,7 +403,7 @@ _SITUATIONS: tuple[_Situation, ...] = (
         ),
         suffix=" account",
     ),
-    _Situation(
+    Situation(
         "account/compromised",
         "secure compromised account",
         5,
@@ -439,7 +421,7 @@ _SITUATIONS: tuple[_Situation, ...] = (
         ),
         suffix=" account",
     ),
-    _Situation(
+    Situation(
         "account/two_factor",
         "reset two-factor authentication",
         4,
@@ -457,7 +439,7 @@ _SITUATIONS: tuple[_Situation, ...] = (
         ),
         suffix=" account",
     ),
-    _Situation(
+    Situation(
         "shipping/delayed_package",
         "track delayed package",
         3,
@@ -474,7 +456,7 @@ _SITUATIONS: tuple[_Situation, ...] = (
             "no sign of it and the tracking link doesn't load.",
         ),
     ),
-    _Situation(
+    Situation(
         "shipping/damaged_item",
         "replace damaged item",
         3,
@@ -491,7 +473,7 @@ _SITUATIONS: tuple[_Situation, ...] = (
             "rattles inside. Please replace it or tell me how to return it.",
         ),
     ),
-    _Situation(
+    Situation(
         "shipping/wrong_item",
         "exchange wrong item",
         3,
@@ -508,7 +490,7 @@ _SITUATIONS: tuple[_Situation, ...] = (
             "never ordered. Please exchange it for the right item.",
         ),
     ),
-    _Situation(
+    Situation(
         "shipping/change_address",
         "change shipping address",
         4,
@@ -525,7 +507,7 @@ _SITUATIONS: tuple[_Situation, ...] = (
             "rather than my home address.",
         ),
     ),
-    _Situation(
+    Situation(
         "shipping/missing_item",
         "send missing item",
         3,
@@ -542,7 +524,7 @@ _SITUATIONS: tuple[_Situation, ...] = (
             "separately or let me know what happened.",
         ),
     ),
-    _Situation(
+    Situation(
         "shipping/return_label",
         "request return label",
         2,
@@ -559,7 +541,7 @@ _SITUATIONS: tuple[_Situation, ...] = (
             "a return label and instructions.",
         ),
     ),
-    _Situation(
+    Situation(
         "other/partnership",
         "discuss partnership",
         1,
@@ -576,7 +558,7 @@ _SITUATIONS: tuple[_Situation, ...] = (
             "like to discuss a formal partnership, maybe with referral pricing. Can we set up a meeting?",
         ),
     ),
-    _Situation(
+    Situation(
         "other/product_feedback",
         "share product feedback",
         1,
@@ -593,7 +575,7 @@ _SITUATIONS: tuple[_Situation, ...] = (
             "clearer monthly summary. I think a lot of users would appreciate these changes.",
         ),
     ),
-    _Situation(
+    Situation(
         "other/data_request",
         "export personal data",
         3,
@@ -611,7 +593,7 @@ _SITUATIONS: tuple[_Situation, ...] = (
         ),
         suffix=" account",
     ),
-    _Situation(
+    Situation(
         "other/bulk_quote",
         "request bulk pricing",
         2,
@@ -630,7 +612,7 @@ _SITUATIONS: tuple[_Situation, ...] = (
     ),
 )
 
-_NAMES: tuple[str, ...] = (
+NAMES: tuple[str, ...] = (
     "Priya Shah",
     "Mateo García",
     "Aiko Tanaka",
@@ -692,7 +674,7 @@ _NAMES: tuple[str, ...] = (
     "Patrick Doyle",
     "Layla Nasser",
 )
-_TITLES = (
+TITLES = (
     "Operations Manager",
     "IT Administrator",
     "Office Manager",
@@ -702,7 +684,7 @@ _TITLES = (
     "Procurement Lead",
     "Freelance Designer",
 )
-_COMPANIES = (
+COMPANIES = (
     "Greenleaf Bakery",
     "Hollow Pine Studio",
     "Marlow & Finch LLP",
@@ -712,9 +694,9 @@ _COMPANIES = (
     "Kite & Compass Travel",
     "Redwood Analytics",
 )
-_HANDLES = ("bluefox", "nightowl", "greentea", "paperplane", "sunnydays", "techfan", "rivertown", "coffeelover")
-_STREETS = ("Harbour Street", "Maple Avenue", "Elm Road", "Station Lane", "Queen's Parade", "Willow Court")
-_MONTHS = (
+HANDLES = ("bluefox", "nightowl", "greentea", "paperplane", "sunnydays", "techfan", "rivertown", "coffeelover")
+STREETS = ("Harbour Street", "Maple Avenue", "Elm Road", "Station Lane", "Queen's Parade", "Willow Court")
+MONTHS = (
     "January",
     "February",
     "March",
@@ -728,9 +710,9 @@ _MONTHS = (
     "November",
     "December",
 )
-_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
-_GREETINGS = (
+GREETINGS = (
     "Hi,",
     "Hello,",
     "Hi there,",
@@ -742,8 +724,8 @@ _GREETINGS = (
     "Dear Sir or Madam,",
     "Hi support,",
 )
-_INTROS = ("This is {name}.", "My name is {name}.", "{name} here.", "I'm {name}, a customer since {year}.")
-_SIGN_OFFS = (
+INTROS = ("This is {name}.", "My name is {name}.", "{name} here.", "I'm {name}, a customer since {year}.")
+SIGN_OFFS = (
     "Best,",
     "Regards,",
     "Thanks,",
@@ -754,27 +736,27 @@ _SIGN_OFFS = (
     "Thank you,",
     "All the best,",
 )
-_GENERIC_SUBJECTS = ("Help needed", "Support request", "Question", "Quick question")
+GENERIC_SUBJECTS = ("Help needed", "Support request", "Question", "Quick question")
 
-_CALM = (
+CALM = (
     "No rush on this, whenever you get a chance is fine.",
     "It's not urgent at all, I just wanted to flag it.",
     "There's no hurry here, next week is fine.",
     "Take your time with this one, it's low priority.",
 )
-_DEADLINE = (
+DEADLINE = (
     "I need this sorted before {weekday}, please.",
     "Could you resolve this by {weekday}? I'm travelling after that.",
     "I'd appreciate an answer before the end of the week.",
     "I have a deadline on {weekday}, so a quick reply would help.",
 )
-_CRITICAL = (
+CRITICAL = (
     "This is urgent, please handle it ASAP.",
     "Please treat this as an emergency and escalate it immediately.",
     "I need this fixed today, it's critical.",
     "Please respond as soon as possible, this is urgent.",
 )
-_TONE = {
+TONE = {
     "positive": (
         (
             "I've been a happy customer for years and I really love your products.",
@@ -804,17 +786,17 @@ _TONE = {
         ),
     ),
 }
-_FILLERS = (
+FILLERS = (
     "Let me know if you need any other details from me.",
     "Please let me know what information you need.",
     "I can send screenshots or receipts if needed.",
 )
-_ASIDES = (
+ASIDES = (
     "For context, I also use the {product} on the same account.",
     "In case it matters, I also own the {product}.",
     "I also have the {product}, if that's relevant.",
 )
-_CONTEXTS = {
+CONTEXTS = {
     "billing": (
         "I've had an account with you since {year} and normally pay by card.",
         "I was going through my statements this weekend and noticed something I need your help with.",
@@ -843,7 +825,7 @@ _CONTEXTS = {
         "I've been following your company for a while.",
     ),
 }
-_EXTRAS = {
+EXTRAS = {
     "billing": ("My customer ID is {customer_id}.", "The payment was made with my card ending in {last4}."),
     "technical": (
         "I've already tried restarting everything, with no luck.",
@@ -854,7 +836,7 @@ _EXTRAS = {
     "shipping": ("The order number is {order}.", "The tracking number is {tracking}."),
     "other": ("I'm happy to provide more details if needed.", "You can reply to this address."),
 }
-_NOTICES = {  # forwarded automatic messages: (sender, subject, body, what the customer calls it)
+NOTICES = {  # forwarded automatic messages: (sender, subject, body, what the customer calls it)
     "billing": (
         "Ardent Billing <billing@ardent.example>",
         "Your receipt for order {order}",
@@ -883,272 +865,15 @@ _NOTICES = {  # forwarded automatic messages: (sender, subject, body, what the c
         "shipping confirmation",
     ),
 }
-_FORWARD_HEADER = "---------- Forwarded message ---------"
-_FOLLOW_UP = (
+FORWARD_HEADER = "---------- Forwarded message ---------"
+FOLLOW_UP = (
     "I wrote to you about this on {date} and haven't heard back, so I'm forwarding my original message below.",
     "Resending my message from {date} below, since nobody has replied yet.",
 )
-_REPLY_LEADS = ("Following up on your reply below.", "Replying to your message below with more details.")
-_AGENT_LINES = (
+REPLY_LEADS = ("Following up on your reply below.", "Replying to your message below with more details.")
+AGENT_LINES = (
     "Thanks for contacting us. Could you send a few more details so we can look into this?",
     "We're sorry for the trouble. Can you confirm the order number and the email on the account?",
     "Thanks for your patience. Could you tell us a bit more about your request?",
 )
-_AGENTS = ("Sam", "Alex", "Jordan", "Robin")
-
-_TYPO_WORD = re.compile(r"\b[a-z]{4,}\b")
-
-
-@dataclass(frozen=True)
-class _Draft:
-    """Everything drawn for one email before its text is written."""
-
-    sit: _Situation
-    sentiment: str
-    name: str | None
-    cue: str  # "none", "calm", "deadline" or "critical"
-    body: str  # the situation's request, with placeholders filled
-    aside: str | None  # an extra product mentioned in passing
-    facts: dict[str, str]
-
-
-def _quota(n: int, shares: tuple[int, ...]) -> list[int]:
-    """Split ``n`` by integer ``shares`` with largest-remainder rounding (ties to the first)."""
-    total = sum(shares)
-    counts = [n * s // total for s in shares]
-    by_remainder = sorted(range(len(shares)), key=lambda i: -(n * shares[i] % total))
-    for i in by_remainder[: n - sum(counts)]:
-        counts[i] += 1
-    return counts
-
-
-def _spread(values: tuple[str, ...], shares: tuple[int, ...], n: int, rng: random.Random) -> list[str]:
-    """``n`` values in exact quota proportions, shuffled."""
-    out = [v for v, count in zip(values, _quota(n, shares)) for _ in range(count)]
-    rng.shuffle(out)
-    return out
-
-
-def _assign_situations(n: int, rng: random.Random) -> list[_Situation]:
-    """Situations for ``n`` emails: exact category quotas, each category cycling its situations."""
-    orders = {c: [s for s in _SITUATIONS if s.category == c] for c in CATEGORIES}
-    for order in orders.values():
-        rng.shuffle(order)
-    cycles = {c: itertools.cycle(order) for c, order in orders.items()}
-    return [next(cycles[c]) for c in _spread(CATEGORIES, _CATEGORY_SHARES, n, rng)]
-
-
-def _facts(rng: random.Random) -> dict[str, str]:
-    """Random order numbers, amounts, dates and other details for the templates."""
-    day = date(2025, 1, 1) + timedelta(days=rng.randrange(365))
-    currency = rng.choice("$£€")
-    cents = rng.randrange(1500, 60000)
-    month = _MONTHS[day.month - 1]
-    hour, minute = rng.randint(1, 12), rng.randrange(60)
-    return {
-        "order": rng.choice(("#{}", "ORD-{}", "{}")).format(rng.randrange(100000, 1000000)),
-        "invoice": f"INV-{rng.randrange(10000, 100000)}",
-        "amount": f"{currency}{cents / 100:.2f}",
-        "amount2": f"{currency}{(cents - rng.randrange(300, cents // 2)) / 100:.2f}",
-        "date": f"{month} {day.day}",
-        "stamp": f"{_WEEKDAYS[day.weekday()][:3]}, {month[:3]} {day.day}, {day.year} at {hour}:{minute:02d} "
-        f"{rng.choice(('AM', 'PM'))}",
-        "weekday": rng.choice(_WEEKDAYS[:5]),
-        "last4": f"{rng.randrange(10000):04d}",
-        "days": str(rng.randint(4, 21)),
-        "months": str(rng.randint(2, 18)),
-        "code": f"E-{rng.randint(100, 999)}",
-        "street": f"{rng.randint(2, 240)} {rng.choice(_STREETS)}",
-        "qty": str(rng.choice((25, 40, 50, 100, 150, 200, 500))),
-        "subs": f"{rng.randint(20, 900)},000",
-        "handle": f"{rng.choice(_HANDLES)}{rng.randint(10, 9999)}",
-        "tracking": f"1Z{rng.randrange(10**9, 10**10)}",
-        "customer_id": f"C-{rng.randrange(100000, 1000000)}",
-        "year": str(rng.randint(2014, 2023)),
-    }
-
-
-def _join(names: list[str]) -> str:
-    """``a``, ``a and b`` or ``a, b and c``."""
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def _pick_cue(sit: _Situation, rng: random.Random) -> str:
-    """An urgency cue that makes sense for the situation's base urgency."""
-    allowed = [
-        c for c in _CUE_ODDS if not (c == "calm" and sit.urgency > 3) and not (c == "critical" and sit.urgency < 2)
-    ]
-    return rng.choices(allowed, weights=[_CUE_ODDS[c] for c in allowed])[0]
-
-
-def _urgency(base: int, cue: str) -> int:
-    """Urgency 1..5 implied by a situation's base urgency and the cue in the text."""
-    return {"none": base, "calm": 1, "deadline": min(5, base + 1), "critical": 5}[cue]
-
-
-def _add_typos(text: str, count: int, rng: random.Random) -> str:
-    """Swap or drop a letter inside ``count`` lowercase words of 4+ letters (capitalised words are untouched)."""
-    words = list(_TYPO_WORD.finditer(text))
-    for match in sorted(rng.sample(words, min(count, len(words))), key=lambda m: -m.start()):
-        word = match.group()
-        i = rng.randrange(1, len(word) - 1)
-        if rng.random() < 0.5 and word[i] != word[i + 1]:
-            typo = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
-        else:
-            typo = word[:i] + word[i + 1 :]
-        text = text[: match.start()] + typo + text[match.end() :]
-    return text
-
-
-def _draft(sit: _Situation, sentiment: str, rng: random.Random) -> tuple[_Draft, list[str]]:
-    """Draw one email's content; also return the products it mentions."""
-    facts = _facts(rng)
-    main = rng.sample(_POOLS[sit.kind], rng.choices((0, 1, 2), weights=sit.weights)[0])
-    items = _join(main) + sit.suffix if main else sit.generic
-    body = rng.choice([b for b in sit.bodies if "{items}" in b] if main else sit.bodies)
-    aside = rng.choice([p for p in PRODUCTS if p not in main]) if rng.random() < _P_ASIDE else None
-    draft = _Draft(
-        sit=sit,
-        sentiment=sentiment,
-        name=None if rng.random() < _P_NO_NAME else rng.choice(_NAMES),
-        cue=_pick_cue(sit, rng),
-        body=body.format(items=items, **facts),
-        aside=rng.choice(_ASIDES).format(product=aside) if aside else None,
-        facts=facts,
-    )
-    return draft, main + ([aside] if aside else [])
-
-
-def _opening(d: _Draft, intro: bool, tone_first: bool, thread: str, rng: random.Random) -> str:
-    """The first paragraph: intro, tone opener, the request and optional details."""
-    parts = [rng.choice(_INTROS).format(name=d.name, **d.facts)] if intro else []
-    if tone_first:
-        parts.append(rng.choice(_TONE[d.sentiment][0]))
-    if thread == "reply":
-        parts.append(rng.choice(_REPLY_LEADS))
-    if rng.random() < _P_CONTEXT:
-        parts.append(rng.choice(_CONTEXTS[d.sit.category]).format(**d.facts))
-    if thread == "own":
-        parts.append(rng.choice(_FOLLOW_UP).format(**d.facts))
-    else:
-        parts.append(d.body)
-        extras = _EXTRAS[d.sit.category]
-        if rng.random() < _P_EXTRA:
-            parts.extend(e.format(**d.facts) for e in rng.sample(extras, rng.randint(1, 2)))
-    if thread in _NOTICES:
-        parts.append(f"I've forwarded the {_NOTICES[thread][3]} below for reference.")
-    if d.aside:
-        parts.append(d.aside)
-    return " ".join(parts)
-
-
-def _closing(d: _Draft, tone_first: bool, rng: random.Random) -> str:
-    """The second paragraph: urgency cue, filler and tone closer (each possibly absent)."""
-    cues = {"calm": _CALM, "deadline": _DEADLINE, "critical": d.sit.critical + _CRITICAL}
-    parts = [rng.choice(cues[d.cue]).format(**d.facts)] if d.cue in cues else []
-    if rng.random() < _P_FILLER:
-        parts.append(rng.choice(_FILLERS))
-    tone = _TONE.get(d.sentiment)
-    if tone and (not tone_first or rng.random() < 0.5):
-        parts.append(rng.choice(tone[1]))
-    return " ".join(parts)
-
-
-def _signature(name: str | None, intro: bool, rng: random.Random) -> str:
-    """Sign-off and signature; a named sender without an intro always signs with the full name."""
-    sign_off = rng.choice(_SIGN_OFFS)
-    title, company, phone = rng.choice(_TITLES), rng.choice(_COMPANIES), f"+1 555-01{rng.randint(10, 99)}"
-    if name is None:
-        return rng.choice((sign_off, "", "Sent from my phone", f"{sign_off}\nAccounts team, {company}"))
-    if intro and rng.random() < 0.5:
-        return rng.choice((sign_off, f"{sign_off}\n{name.split()[0]}"))
-    return rng.choice(
-        (
-            f"{sign_off}\n{name}",
-            f"{sign_off}\n{name}\n{title}, {company}",
-            f"{sign_off}\n{name}\n{company} | {phone}",
-            f"-- \n{name}\n{title}",
-        )
-    )
-
-
-def _thread_block(d: _Draft, thread: str, rng: random.Random) -> str:
-    """The quoted reply or forwarded message below the signature, if any."""
-    handle = f"{d.facts['handle']}@{rng.choice(('mailbox', 'inbox', 'postbox'))}.example"
-    if thread == "reply":
-        quoted = ("Hi,", "", rng.choice(_AGENT_LINES), "", rng.choice(_AGENTS), "Ardent Support")
-        lines = [f"On {d.facts['stamp']}, Ardent Support <support@ardent.example> wrote:"]
-        return "\n".join(lines + [f"> {q}".rstrip() for q in quoted])
-    if thread == "own":
-        sender = f"{d.name} <{handle}>" if d.name else f"<{handle}>"
-        subject, message = rng.choice(d.sit.subjects).format(**d.facts), d.body
-    else:
-        sender, subject, message, _ = (s.format(**d.facts) for s in _NOTICES[thread])
-    header = f"{_FORWARD_HEADER}\nFrom: {sender}\nDate: {d.facts['stamp']}\nSubject: {subject}\n"
-    return f"{header}To: support@ardent.example\n\n{message}"
-
-
-def _pick_thread(category: str, rng: random.Random) -> str:
-    """``none``, ``reply``, ``own`` (forwarded earlier email) or a category (forwarded notice)."""
-    roll = rng.random()
-    if roll < _P_FORWARD:
-        return category if category in _NOTICES and rng.random() < 0.5 else "own"
-    return "reply" if roll < _P_FORWARD + _P_REPLY else "none"
-
-
-def _subject(d: _Draft, thread: str, rng: random.Random) -> str:
-    """A ``Subject:`` line (or empty), prefixed with Re:/Fwd:/URGENT: where fitting."""
-    if rng.random() > _P_SUBJECT:
-        return ""
-    subject = rng.choice(d.sit.subjects if rng.random() < 0.8 else _GENERIC_SUBJECTS).format(**d.facts)
-    if d.cue == "critical" and rng.random() < 0.5:
-        subject = "URGENT: " + subject
-    prefix = {"none": "", "reply": "Re: "}.get(thread, "Fwd: ")
-    return f"Subject: {prefix}{subject}"
-
-
-def _write_email(d: _Draft, rng: random.Random) -> str:
-    """Assemble subject, greeting, paragraphs (with seeded typos), signature and thread."""
-    thread = _pick_thread(d.sit.category, rng)
-    intro = d.name is not None and rng.random() < _P_INTRO
-    tone_first = d.sentiment in _TONE and rng.random() < 0.67
-    opening = _opening(d, intro, tone_first, thread, rng)
-    paragraphs = "\n\n".join(p for p in (opening, _closing(d, tone_first, rng)) if p)
-    if rng.random() < _P_TYPOS:
-        paragraphs = _add_typos(paragraphs, rng.randint(1, 3), rng)
-    greeting = rng.choice(_GREETINGS) if rng.random() < _P_GREETING else ""
-    blocks = (
-        _subject(d, thread, rng),
-        greeting,
-        paragraphs,
-        _signature(d.name, intro, rng),
-        _thread_block(d, thread, rng) if thread != "none" else "",
-    )
-    return "\n\n".join(b for b in blocks if b)
-
-
-def generate_emails(n: int, seed: int) -> list[dict]:
-    """Generate ``n`` labelled support emails, deterministically from ``seed``.
-
-    Returns records ``{"id", "situation", "email", "label"}`` where ``label`` maps each of
-    ``FIELDS`` to its value. Categories and sentiments follow exact quotas (see module doc).
-    """
-    if n < 1:
-        raise ValueError(f"n must be at least 1, got {n}")
-    rng = random.Random(seed)
-    situations = _assign_situations(n, rng)
-    sentiments = _spread(SENTIMENTS, _SENTIMENT_SHARES, n, rng)
-    records = []
-    for index, (sit, sentiment) in enumerate(zip(situations, sentiments)):
-        draft, products = _draft(sit, sentiment, rng)
-        label = {
-            "customer_name": draft.name,
-            "issue_category": sit.category,
-            "urgency": _urgency(sit.urgency, draft.cue),
-            "primary_request": sit.request,
-            "mentioned_products": sorted(products),
-            "sentiment": sentiment,
-        }
-        email = _write_email(draft, rng)
-        records.append({"id": f"email-{index:05d}", "situation": sit.sid, "email": email, "label": label})
-    return records
+AGENTS = ("Sam", "Alex", "Jordan", "Robin")

@@ -6,7 +6,13 @@ import copy
 
 import pandas as pd
 
-from breakeven.cost import HOURS_PER_MONTH, Deployment, api_cost_per_query, breakeven_daily_volume, self_cost_per_query
+from breakeven.cost.model import (
+    HOURS_PER_MONTH,
+    Deployment,
+    api_cost_per_query,
+    breakeven_daily_volume,
+    self_cost_per_query,
+)
 
 
 def deployments(cells: pd.DataFrame, pricing: dict, cost: dict) -> pd.DataFrame:

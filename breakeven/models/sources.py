@@ -1,22 +1,22 @@
-"""Materialise an open model as a plain Hugging Face folder (weights + tokenizer + chat template) once."""
+"""Model sources: materialise an open model (hub revision, packaged GGUF, local folder, tiny random) as a plain
+Hugging Face folder with its chat template, once."""
 
 from __future__ import annotations
 
 import importlib.metadata
-import json
 import shutil
 from pathlib import Path
 
-from breakeven import REPO_ROOT
+from breakeven.models.chat_templates import install_chat_template, set_template_variables
 from breakeven.registry import Registry
 
 SOURCES = Registry(
     "model source",
     {
-        "gguf_wheel": "breakeven.models:fetch_gguf_wheel",
-        "hub": "breakeven.models:fetch_hub",
-        "local_dir": "breakeven.models:fetch_local_dir",
-        "tiny_random": "breakeven.models:fetch_tiny_random",
+        "gguf_wheel": "breakeven.models.sources:fetch_gguf_wheel",
+        "hub": "breakeven.models.sources:fetch_hub",
+        "local_dir": "breakeven.models.sources:fetch_local_dir",
+        "tiny_random": "breakeven.models.sources:fetch_tiny_random",
     },
 )
 
@@ -74,31 +74,9 @@ def fetch_local_dir(source: dict, out: Path, dtype: str) -> None:
 
 def fetch_tiny_random(source: dict, out: Path, dtype: str) -> None:
     """Build the tiny random Llama of tests and smoke runs (no download)."""
-    from breakeven.tiny import build_tiny_llama
+    from breakeven.models.tiny import build_tiny_llama
 
     build_tiny_llama(out, seed=int(source.get("seed", 0)))
-
-
-def install_chat_template(out: Path, template: str, root: Path = REPO_ROOT) -> None:
-    """Replace the tokenizer's chat template by ``config/chat_templates/<template>.jinja``."""
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(out)
-    tokenizer.chat_template = (root / "config" / "chat_templates" / f"{template}.jinja").read_text()
-    tokenizer.save_pretrained(out)
-
-
-def set_template_variables(out: Path, variables: dict) -> None:
-    """Fix chat-template variables (e.g. ``enable_thinking: false``) inside the saved template, so that every
-    backend rendering it (transformers, vLLM, Unsloth) sees the same prompt without passing them itself."""
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(out)
-    if not isinstance(tokenizer.chat_template, str):
-        raise ValueError(f"{out}: chat_template_kwargs need a single chat template, found {tokenizer.chat_template!r}")
-    header = "".join(f"{{%- set {name} = {json.dumps(value)} %}}" for name, value in sorted(variables.items()))
-    tokenizer.chat_template = header + tokenizer.chat_template
-    tokenizer.save_pretrained(out)
 
 
 def fetch_model(model_cfg: dict, out: Path) -> None:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import false_discovery_control
 
-from breakeven.stats import f1_samples, mean_samples
+from breakeven.stats.bootstrap import f1_samples, mean_samples
 
 F1_METRICS = ("macro_f1", "weighted_f1")
 KEYS = ("task", "system", "condition", "seed")

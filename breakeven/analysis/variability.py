@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from breakeven.paired import metric_samples, task_labels
+from breakeven.analysis.paired import metric_samples, task_labels
 
 
 def eval_spread(cell: dict, labels: list[str], n_eval_seeds: int, seed: int) -> tuple[float, float]:

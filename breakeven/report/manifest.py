@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import json
 import platform
 import subprocess
 from datetime import UTC, datetime
 
 from breakeven import REPO_ROOT
+from breakeven.runtime import package_versions
 
 PACKAGES = ("torch", "transformers", "trl", "peft", "snakemake", "scikit-learn", "scipy", "pandas", "numpy")
 
@@ -25,17 +25,6 @@ def config_hash(config: dict) -> str:
     return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def package_versions(packages: tuple[str, ...] = PACKAGES) -> dict[str, str]:
-    """Installed versions of ``packages`` (absent ones left out)."""
-    versions = {}
-    for package in packages:
-        try:
-            versions[package] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return versions
-
-
 def run_manifest(config: dict, models: dict, pricing: dict, sources: dict[str, dict]) -> dict:
     """Everything the reproducibility appendix states, as one JSON-able dict."""
     return {
@@ -45,7 +34,7 @@ def run_manifest(config: dict, models: dict, pricing: dict, sources: dict[str, d
         "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
         "config_hash": config_hash(config),
         "config": config,
-        "packages": package_versions(),
+        "packages": package_versions(PACKAGES),
         "python": platform.python_version(),
         "machine": {"host": platform.node(), "platform": platform.platform(), "processor": platform.machine()},
         "models": {name: {"source": m["source"], "license": m.get("license")} for name, m in models.items()},

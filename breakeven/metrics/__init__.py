@@ -1,1 +1,0 @@
-"""Scoring metrics shared by the tasks."""

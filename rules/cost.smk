@@ -1,0 +1,17 @@
+rule tco:
+    input:
+        cells=rules.summarize.output.cells,
+        pricing=PRICING,
+    output:
+        costs=f"{RESULTS}/tco/costs.csv",
+        tco=f"{RESULTS}/tco/tco.csv",
+        breakeven=f"{RESULTS}/tco/breakeven.csv",
+        sensitivity=f"{RESULTS}/tco/sensitivity.csv",
+    params:
+        cost=config["cost"],
+    log:
+        f"{LOGS}/tco.log",
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../workflow/scripts/tco.py"
