@@ -2,6 +2,7 @@ rule tco:
     input:
         cells=rules.summarize.output.cells,
         pricing=PRICING,
+        capacity=lambda wildcards: capacity_files(),
     output:
         costs=f"{RESULTS}/tco/costs.csv",
         tco=f"{RESULTS}/tco/tco.csv",

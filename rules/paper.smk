@@ -3,12 +3,14 @@ rule figures:
         cells=rules.summarize.output.cells,
         costs=rules.tco.output.costs,
         breakeven=rules.tco.output.breakeven,
+        capacity=lambda wildcards: capacity_files(),
     output:
         accuracy_vs_cost=f"{RESULTS}/figures/accuracy_vs_cost.png",
         tco=f"{RESULTS}/figures/tco.png",
         data_efficiency=f"{RESULTS}/figures/data_efficiency.png",
         metric_ci=f"{RESULTS}/figures/metric_ci.png",
         latency=f"{RESULTS}/figures/latency.png",
+        capacity=f"{RESULTS}/figures/capacity.png",
     params:
         months=config["cost"]["months"],
     log:

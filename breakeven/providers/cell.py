@@ -21,7 +21,7 @@ from breakeven.providers import CLIENTS, MissingKeyError, PermanentError, Reply,
 from breakeven.providers.batch import run_batch
 from breakeven.providers.cache import ResponseCache, request_key
 from breakeven.providers.limits import Limiter
-from breakeven.providers.server import transformers_server
+from breakeven.providers.server import standin_server
 from breakeven.providers.structured import output_schema, unwrap
 from breakeven.tasks import adapter_config, build_task
 
@@ -185,7 +185,7 @@ def run_api_predictions(
         model = system["model"]
         if system.get("standin"):
             base_url = stack.enter_context(
-                transformers_server(standin_model, server_log or out_run.with_suffix(".server.log"))
+                standin_server(system, standin_model, server_log or out_run.with_suffix(".server.log"))
             )
             model = str(standin_model)
         client = CLIENTS.get(system["provider"])(system, key, base_url)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from breakeven.report.base_evaluation import gate_fragment, sweep_fragment
+from breakeven.report.figures import serving_latency
 from breakeven.report.hypotheses import hypotheses_list, hypotheses_results, variability_table
 from breakeven.report.markdown import pipe_table
 
@@ -43,7 +44,7 @@ def results_table(cells: pd.DataFrame, metrics: pd.DataFrame, costs: pd.DataFram
     there are several seeds."""
     keys = ["task", "system", "condition", "seed"]
     cost_columns = ["cost_per_1k", "cost_per_1k_correct", "cost_per_1k_correct_low", "cost_per_1k_correct_high"]
-    merged = cells.merge(costs[[*keys, *cost_columns]], on=keys, how="left")
+    merged = serving_latency(cells, costs).merge(costs[[*keys, *cost_columns]], on=keys, how="left")
     parts = []
     for task, group in merged.groupby("task"):
         primary = group["primary_metric"].iloc[0]
@@ -82,7 +83,8 @@ def results_table(cells: pd.DataFrame, metrics: pd.DataFrame, costs: pd.DataFram
         ]
         caption = (
             f"{task}: test-set results, n = {int(group['n_test'].iloc[0])} examples; CIs from a percentile "
-            "bootstrap over examples; latency is the wall time of a request's batch."
+            "bootstrap over examples. Latency: self-hosted cells from the load test at the concurrency their cost "
+            "uses (the cost table says which), API cells as measured; s / query: the evaluation batch's."
         )
         parts.append(pipe_table(header, rows, caption))
     return "\n".join(parts)
@@ -103,6 +105,10 @@ def cost_table(costs: pd.DataFrame, breakeven: pd.DataFrame, months: int) -> str
             r["condition"],
             r["deployment"],
             money(r["cost_per_1k"]),
+            serving_level(r),
+            money(r["cost_per_1k"] * r["eval_seconds_per_query"] / r["seconds_per_query"])
+            if r["kind"] != "api" and pd.notna(r.get("eval_seconds_per_query"))
+            else "–",
             money(r["fixed"]),
             money(r["floor_monthly"]),
             "–" if r["kind"] == "api" else "; ".join(against.get(tuple(r[k] for k in keys), ["–"])),
@@ -115,6 +121,8 @@ def cost_table(costs: pd.DataFrame, breakeven: pd.DataFrame, months: int) -> str
         "condition",
         "deployment",
         "$/1K queries",
+        "serving concurrency · p95 vs latency target",
+        "$/1K at the eval batch",
         "fixed $",
         "floor $/month",
         "break-even queries/day",
@@ -123,9 +131,23 @@ def cost_table(costs: pd.DataFrame, breakeven: pd.DataFrame, months: int) -> str
         header,
         rows,
         f"Cost per 1K queries, one-off costs, always-on floor, and the daily volume above which self-hosting is "
-        f"cheaper than each API over {months} months. API rows are measured (usage reported by the API, billed at "
-        "config/pricing.yaml prices) or, where a task has no API cell, estimated from the local prompts' tokens; "
-        "a stand-in is a local model served behind the API path and billed at the named API's prices.",
+        f"cheaper than each API over {months} months. A self-hosted row is priced at its serving capacity: the "
+        "throughput of the highest load-test concurrency whose p95 latency meets the task's latency target (the "
+        "column names both); the evaluation batch's figure is shown beside it. API rows are measured (usage "
+        "reported by the API, billed at config/pricing.yaml prices) or, where a task has no API cell, estimated "
+        "from the local prompts' tokens; a stand-in is a local model served behind the API path and billed at the "
+        "named API's prices.",
+    )
+
+
+def serving_level(row: dict) -> str:
+    """The load-test level a self-hosted row's cost uses, its p95 latency and the target it was held to."""
+    if row["kind"] == "api" or pd.isna(row.get("serving_concurrency")):
+        return "–"
+    relation = "≤" if str(row["meets_slo"]) == "True" else "> (no level meets it)"
+    return (
+        f"{row['serving_concurrency']:.0f} · {row['serving_latency_p95_s']:.2f} s {relation} "
+        f"{row['latency_slo_s']:.2f} s ({row['latency_slo_source']})"
     )
 
 

@@ -1,8 +1,16 @@
-"""Figures of the paper: accuracy vs cost, TCO vs daily volume, data efficiency, metric CIs, latency."""
+"""Figures of the paper: accuracy vs cost, TCO vs daily volume, data efficiency, metric CIs, latency, serving
+capacity."""
 
 import pandas as pd
 
-from breakeven.report.figures import accuracy_vs_cost, data_efficiency, latency, metric_with_ci, tco_curves
+from breakeven.report.figures import (
+    accuracy_vs_cost,
+    capacity,
+    data_efficiency,
+    latency,
+    metric_with_ci,
+    tco_curves,
+)
 from breakeven.runtime import log_to
 
 log_to(snakemake.log[0])
@@ -11,5 +19,7 @@ accuracy_vs_cost(costs, snakemake.output.accuracy_vs_cost)
 cells = pd.read_csv(snakemake.input.cells)
 data_efficiency(cells, snakemake.output.data_efficiency)
 metric_with_ci(cells, snakemake.output.metric_ci)
-latency(cells, snakemake.output.latency)
+latency(cells, costs, snakemake.output.latency)
 tco_curves(costs, pd.read_csv(snakemake.input.breakeven), snakemake.params.months, snakemake.output.tco)
+tables = [pd.read_csv(path) for path in snakemake.input.capacity]
+capacity(pd.concat(tables, ignore_index=True), costs, cells, snakemake.output.capacity)
