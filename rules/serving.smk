@@ -80,7 +80,7 @@ rule engine:
         mem_mb=16000,
         runtime=720,
     # shell, not script: Snakemake stops a service job through the shell process it started (exec: the engine).
-    # The address file exists at once ('{}' until the server is up): Snakemake gives consumers seconds to see it.
+    # The address file exists at once (the engine's pid until the server is up): Snakemake gives consumers seconds.
     shell:
-        "echo '{{}}' > {output:q} && "
+        "printf '{{\"pid\": %d}}' $$ > {output:q} && "
         "exec python -m breakeven.serving.engine {params.spec:q} {output:q} {log:q} > {log:q} 2>&1"

@@ -25,6 +25,10 @@ from breakeven.runtime import gpu_count
 
 PR_SET_PDEATHSIG = 1
 """prctl option: the signal a process receives when its parent dies (linux/prctl.h)."""
+SUPERVISOR = 'trap "kill -9 0" TERM; "$@" & wait $!'
+"""The shell every server runs under, leading a process group of its own: a SIGTERM (from whoever stops the
+server, or from the kernel when the process that started it dies, even by SIGKILL) kills the whole group, vLLM's
+engine-core processes included, which outlive a killed API server otherwise."""
 
 
 def free_port() -> int:
@@ -131,10 +135,12 @@ def _serving(command: list[str], port: int, log_path: Path, timeout_s: float) ->
     """Run ``command`` (a server on ``port``) until the block ends; yields its ``/v1`` base URL once healthy."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "a", encoding="utf-8") as log:
-        # its own process group (vLLM's engine-core children are stopped with it), and a SIGTERM when this process
-        # dies: a job killed outright (SIGKILL, e.g. Snakemake stopping a failed group) leaves no server behind
         process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_terminate_with_parent
+            ["/bin/sh", "-c", SUPERVISOR, "server", *command],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_terminate_with_parent,
         )
     # a job cancelled with SIGTERM unwinds through `finally`, so the server never outlives it
     previous = signal.signal(signal.SIGTERM, _exit) if threading.current_thread() is threading.main_thread() else None
@@ -148,13 +154,13 @@ def _serving(command: list[str], port: int, log_path: Path, timeout_s: float) ->
 
 
 def _terminate_with_parent() -> None:
-    """In the server's process before it starts (Linux): ask the kernel for a SIGTERM when the parent dies."""
+    """In the supervisor before it starts (Linux): ask the kernel for a SIGTERM when its parent dies."""
     if sys.platform == "linux":
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _stop(process: subprocess.Popen, grace_s: float = 30) -> None:
-    """SIGTERM the server, wait up to ``grace_s``, then SIGKILL whatever is left of its process group."""
+    """SIGTERM the supervisor (which kills its group), and SIGKILL the group if anything is left after ``grace_s``."""
     process.terminate()
     try:
         process.wait(timeout=grace_s)
@@ -163,7 +169,7 @@ def _stop(process: subprocess.Popen, grace_s: float = 30) -> None:
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:
-        pass  # the group is gone: the server stopped its children itself
+        pass  # the group is gone
     process.wait()
 
 

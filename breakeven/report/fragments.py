@@ -77,14 +77,14 @@ def results_table(cells: pd.DataFrame, metrics: pd.DataFrame, costs: pd.DataFram
             f"{header_name(primary)} [95% CI]",
             *map(header_name, others),
             "latency p50 / p95 (s)",
-            "s / query",
+            "s / query (eval batch)",
             "$ / 1K",
             "$ / 1K correct [95% CI]",
         ]
         caption = (
             f"{task}: test-set results, n = {int(group['n_test'].iloc[0])} examples; CIs from a percentile "
             "bootstrap over examples. Latency: self-hosted cells from the load test at the concurrency their cost "
-            "uses (the cost table says which), API cells as measured; s / query: the evaluation batch's."
+            "uses (the cost table says which), API cells as measured."
         )
         parts.append(pipe_table(header, rows, caption))
     return "\n".join(parts)

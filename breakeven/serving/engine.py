@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import sys
 import time
 import urllib.error
@@ -55,13 +56,25 @@ def serve(spec: dict, address: Path, log_path: Path) -> None:
     start = time.perf_counter()
     try:
         with vllm_server(server, log_path, spec["timeout_s"]) as url:
-            write_json(address, {"url": url, "models": [BASE_NAME, *adapters], "start_s": time.perf_counter() - start})
+            info = {"pid": os.getpid(), "url": url, "models": [BASE_NAME, *adapters]}
+            write_json(address, info | {"start_s": time.perf_counter() - start})
             while healthy(url):  # until Snakemake's SIGTERM unwinds the server's context, or the server dies
                 time.sleep(HEALTH_CHECK_S)
             raise RuntimeError(f"the shared engine at {url} stopped answering (see {log_path})")
     except (RuntimeError, TimeoutError, OSError) as err:
-        write_json(address, {"error": f"{type(err).__name__}: {str(err)[:300]}"})  # its consumers fail at once
+        write_json(address, {"pid": os.getpid(), "error": f"{type(err).__name__}: {str(err)[:300]}"})
         raise
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (the engine runs on this node: a service group is one job)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
 
 
 def healthy(url: str) -> bool:
@@ -74,19 +87,22 @@ def healthy(url: str) -> bool:
 
 
 def wait_for_engine(address: Path, timeout_s: float) -> Engine:
-    """The engine once its address file names it and it answers its health check. The service job writes ``{}``
+    """The engine once its address file names it and it answers its health check. The service job writes its pid
     at once (Snakemake waits only seconds for a consumer's input) and the address when the server is up; consumers
-    start with it, after Snakemake removed a previous run's file."""
+    start with it, after Snakemake removed a previous run's file, and give up as soon as the engine's process is
+    gone (Snakemake stops a failed group's shell jobs, not its scripts)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
             info = read_json(address)
             if "error" in info:
                 raise RuntimeError(f"{address}: the shared engine failed to start: {info['error']}")
+            if not _alive(info["pid"]):
+                raise RuntimeError(f"{address}: the shared engine (pid {info['pid']}) exited (see its log)")
             if "url" in info and healthy(info["url"]):
                 return Engine(info["url"], tuple(info["models"]), info["start_s"])
-        except (FileNotFoundError, json.JSONDecodeError):
-            pass  # not written yet
+        except (FileNotFoundError, json.JSONDecodeError, KeyError):
+            pass  # not written yet (or a stale file Snakemake is about to remove)
         time.sleep(1)
     raise TimeoutError(f"{address}: the shared engine did not answer within {timeout_s:.0f} s (see its log)")
 
@@ -100,6 +116,8 @@ def engine_session(address: Path, model: str, timeout_s: float) -> Iterator[Engi
     with open(address.with_name(address.name + ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
+            if not healthy(engine.url):  # it may have died while this job waited its turn
+                raise RuntimeError(f"{address}: the shared engine at {engine.url} no longer answers (see its log)")
             yield engine
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
