@@ -213,9 +213,12 @@ def engine_spec(wildcards):
     )
 
 
+LOAD_BUDGET = ("max_concurrency", "requests_per_level", "seconds_per_level")
+
+
 def capacity_params(wildcards):
     """The cell's prediction slice and the load test's budget."""
-    return predict_params(wildcards) | {"serving": SERVING}
+    return predict_params(wildcards) | {"serving": {key: SERVING[key] for key in LOAD_BUDGET}}
 
 
 def predict_api_input(wildcards):

@@ -44,6 +44,7 @@ rule capacity_served:
         f"{RESULTS}/serving/{{task}}/{{model}}/{{condition}}/seed{{seed}}.csv",
     params:
         cell=capacity_params,
+        engine_timeout_s=SERVING["engine_timeout_s"],
     wildcard_constraints:
         model=_alternatives(PROJECT.models),
         condition=_alternatives(SERVED_CONDITIONS),

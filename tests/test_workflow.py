@@ -76,7 +76,7 @@ def test_outputs_of_every_stage(e2e):
     assert sorted(p.parent.name for p in tables) == ["five_shot", "lora_200", "lora_50", "zero_shot"]
     for path in tables:
         table = pd.read_csv(path)
-        assert list(table["concurrency"]) == [1, 2] and (table["requests"] == 2).all()
+        assert list(table["concurrency"]) == [1, 2] and table["requests"].between(table["concurrency"], 2).all()
         assert (table["latency_p50_s"] <= table["latency_p95_s"]).all() and (table["queries_per_s"] > 0).all()
     paired = pd.read_csv(results / "summary" / "paired.csv")
     assert len(paired) == 5 and paired["p_adjusted_bh"].between(0, 1).all()

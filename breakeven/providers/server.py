@@ -88,6 +88,9 @@ class VLLMServer:
     adapters: dict[str, Path] = field(default_factory=dict)
     max_num_seqs: int = 16
     max_loras: int = 1
+    compact_json: bool = False
+    """Structured output without optional whitespace, as the APIs answer (a model free to add whitespace between
+    JSON tokens can spend its whole budget on it)."""
 
     def command(self, python: str, port: int) -> list[str]:
         """The server's command line: greedy-ready, seeded, the weights' own dtype, eager on CPU (torch.compile's
@@ -103,6 +106,8 @@ class VLLMServer:
         ]
         if gpu_count() == 0:
             command.append("--enforce-eager")
+        if self.compact_json:
+            command += ["--structured-outputs-config", '{"backend": "xgrammar", "disable_any_whitespace": true}']
         if self.adapters:
             rank = max(max_lora_rank(path) for path in self.adapters.values())
             command += ["--enable-lora", "--max-lora-rank", str(rank)]
@@ -126,7 +131,8 @@ def standin_server(system: dict, model_dir: Path, log_path: Path):
     """The stand-in API's server (``standin.server`` of its config): vLLM's OpenAI server, or ``transformers
     serve``; served under the folder's path, the model id its requests name."""
     if system["standin"]["server"] == "vllm":
-        return vllm_server(VLLMServer(model_dir, str(model_dir), max_num_seqs=system["concurrency"]), log_path)
+        server = VLLMServer(model_dir, str(model_dir), max_num_seqs=system["concurrency"], compact_json=True)
+        return vllm_server(server, log_path)
     return transformers_server(model_dir, log_path)
 
 

@@ -225,6 +225,6 @@ def capacity(capacity: pd.DataFrame, costs: pd.DataFrame, cells: pd.DataFrame, o
         ax.set_xscale("log")
         ax.set_xlabel("p95 latency per request (s, log scale)")
         ax.set_ylabel("queries per second")
-        ax.set_title(f"{task}: serving capacity (labels: concurrency; ringed: the level the cost uses)")
+        ax.set_title(f"{task}: serving capacity (labels: concurrency; ringed: priced)")
         ax.legend(fontsize=6, loc="best")
     _save(fig, out)

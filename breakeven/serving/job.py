@@ -28,10 +28,12 @@ def run_capacity(
     documents_path: Path,
     out_csv: Path,
     engine_address: Path | None = None,
+    engine_timeout_s: float | None = None,
     server_log: Path | None = None,
 ) -> pd.DataFrame:
-    """The capacity table of the cell ``keys`` names (task, system, condition, seed). transformers: the generator in this process, batched; vllm: the shared engine at
-    ``engine_address`` (waited for, then held alone), else a vLLM server of this job's own."""
+    """The capacity table of the cell ``keys`` names (task, system, condition, seed). transformers: the generator
+    in this process, batched; vllm: the shared engine at ``engine_address`` (waited for up to
+    ``engine_timeout_s``, then held alone), else a vLLM server of this job's own."""
     _, _, requests, constraint = cell_requests(cell, test_path, fewshot_path, manifest_path, documents_path)
     conversations = [c for group in requests for c in group]
     budget, max_tokens = LoadBudget.from_config(cell["serving"]), cell["max_new_tokens"]
@@ -43,8 +45,7 @@ def run_capacity(
         served = served_model(keys["task"], keys["condition"], keys["seed"], adapter_dir is not None)
         with ExitStack() as stack:
             if engine_address is not None:
-                timeout = cell["serving"]["engine_timeout_s"]
-                url = stack.enter_context(engine_session(engine_address, served, timeout)).url
+                url = stack.enter_context(engine_session(engine_address, served, engine_timeout_s)).url
             else:
                 adapters = {served: adapter_dir} if adapter_dir else {}
                 server = VLLMServer(model_dir, BASE_NAME, adapters, max_num_seqs=budget.max_concurrency)

@@ -23,5 +23,6 @@ run_capacity(
     documents_path=Path(snakemake.input.documents),
     out_csv=Path(snakemake.output[0]),
     engine_address=Path(engine) if engine else None,
+    engine_timeout_s=snakemake.params.get("engine_timeout_s"),
     server_log=Path(snakemake.log[0]).with_suffix(".server.log"),
 )
