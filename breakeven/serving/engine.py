@@ -1,10 +1,11 @@
 """The shared engine of a base model: one vLLM OpenAI-compatible server with every LoRA adapter of the model's
 cells, run by a Snakemake service job for as long as its predict and capacity jobs run.
 
-The service job writes the server's address file once the server answers; its consumers wait for that file and
-the server's health, then take the engine in turn (an exclusive lock beside the file), so each predict or
-capacity job measures the engine alone. Snakemake terminates the job (SIGTERM) when the last consumer is done;
-the server stops with it. ``python -m breakeven.serving.engine SPEC ADDRESS LOG``; SPEC is the rule's JSON."""
+The service job writes its pid to the address file at once and the server's address once it answers; its
+consumers wait for that and the server's health, then take the engine in turn (an exclusive lock beside the
+file), so each predict or capacity job measures the engine alone. Snakemake terminates the job (SIGTERM) when the
+last consumer is done; the server stops with it. ``python -m breakeven.serving.engine SPEC ADDRESS LOG``; SPEC is
+the rule's JSON."""
 
 from __future__ import annotations
 
