@@ -131,6 +131,11 @@ def test_production_grid(tmp_path):
     assert jobs["select_base"] == 7 and jobs["sweep_select"] == 3 * 7
     assert "/lora_50/" not in result.stdout and "/lora_200/" not in result.stdout  # the demo config is replaced
     assert "results/production/metrics/cuad/qwen3-8b/lora_full/seed2.json" in result.stdout
+    overlay = str(REPO_ROOT / "config" / "per-job-engines.yaml")
+    per_job = dry_run(tmp_path, "--configfile", production, overlay, "--replace-workflow-config")
+    jobs = planned_jobs(per_job.stdout + per_job.stderr)  # the Slurm overlay: an engine per job, no service
+    assert "engine" not in jobs and jobs["capacity"] == 3 * 7 * (2 + 2 * 3)
+    assert jobs["predict_local"] == 3 * 7 * (2 + 2 * 3) + 3 * 7 + sweep
 
 
 def test_vllm_grid_has_one_engine_per_base_model_in_a_group_with_its_cells(tmp_path):
