@@ -176,6 +176,8 @@ class Project:
             raise ConfigError(f"{path}: field 'provider': a stand-in is served OpenAI-compatible (provider: openai)")
         if api["batch"] and api["provider"] != "openai":
             raise ConfigError(f"{path}: field 'batch': the Batch API mode is OpenAI's (provider: openai)")
+        if api["logprobs"] and (api["provider"], api["api"]) != ("openai", "chat_completions"):
+            raise ConfigError(f"{path}: field 'logprobs': read from Chat Completions only (api: chat_completions)")
         return api
 
     def local_model(self, name: str) -> dict:

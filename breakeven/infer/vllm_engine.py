@@ -20,6 +20,7 @@ from pathlib import Path
 
 from breakeven import REPO_ROOT
 from breakeven.infer.base import Generation
+from breakeven.infer.logprobs import vllm_first_logprobs
 
 PYTHON_ENV = "BREAKEVEN_VLLM_PYTHON"
 """Environment variable naming the Python interpreter that has vLLM installed."""
@@ -81,8 +82,10 @@ class VLLMGenerator:
         max_new_tokens: int,
         batch_size: int,
         constraint: dict | None = None,
+        top_logprobs: int = 0,
     ) -> list[Generation]:
-        """Answer every conversation; ``batch_size`` caps the sequences the engine schedules at once."""
+        """Answer every conversation; ``batch_size`` caps the sequences the engine schedules at once;
+        ``top_logprobs`` > 0 records that many first-token candidates per answer."""
         request = {
             "model_dir": str(self.model_dir),
             "adapter_dir": str(self.adapter_dir) if self.adapter_dir else None,
@@ -91,6 +94,7 @@ class VLLMGenerator:
             "max_new_tokens": max_new_tokens,
             "batch_size": batch_size,
             "constraint": constraint,
+            "top_logprobs": top_logprobs,
         }
         if self.python is None:
             if self._engine is None:
@@ -140,7 +144,7 @@ class Engine:
         self.lora_request = LoRARequest("adapter", 1, str(adapter_dir)) if adapter_dir else None
         self.start_s = time.perf_counter() - start
 
-    def sampling_params(self, max_new_tokens: int, constraint: dict | None):
+    def sampling_params(self, max_new_tokens: int, constraint: dict | None, top_logprobs: int = 0):
         from vllm import SamplingParams
         from vllm.sampling_params import StructuredOutputsParams
 
@@ -149,7 +153,13 @@ class Engine:
             structured = StructuredOutputsParams(choice=constraint["choice"])
         elif constraint:
             structured = StructuredOutputsParams(json=constraint["json"])
-        return SamplingParams(temperature=0.0, max_tokens=max_new_tokens, structured_outputs=structured)
+        return SamplingParams(
+            temperature=0.0,
+            max_tokens=max_new_tokens,
+            structured_outputs=structured,
+            logprobs=top_logprobs or None,
+            flat_logprobs=bool(top_logprobs),  # one flat record per request instead of an object per token
+        )
 
     def answer(self, request: dict) -> dict:
         tokenizer = self.llm.get_tokenizer()
@@ -159,7 +169,7 @@ class Engine:
         ]
         # the chat template already wrote the special tokens: tokenize without adding a BOS a second time
         inputs = [{"prompt_token_ids": tokenizer(p, add_special_tokens=False)["input_ids"]} for p in prompts]
-        params = self.sampling_params(request["max_new_tokens"], request["constraint"])
+        params = self.sampling_params(request["max_new_tokens"], request["constraint"], request["top_logprobs"])
         start = time.perf_counter()
         outputs = self.llm.generate(inputs, params, lora_request=self.lora_request, use_tqdm=False)
         wall = time.perf_counter() - start
@@ -169,6 +179,7 @@ class Engine:
                 latency_s=_latency(out, wall),
                 input_tokens=len(out.prompt_token_ids),
                 output_tokens=len(out.outputs[0].token_ids),
+                first_logprobs=vllm_first_logprobs(out.outputs[0]) if request["top_logprobs"] else None,
             )
             for out in outputs
         ]

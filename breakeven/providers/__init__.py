@@ -18,13 +18,15 @@ CLIENTS = Registry(
 
 @dataclass(frozen=True)
 class Reply:
-    """A provider's answer to one request, with the usage it reports (what the request is billed for)."""
+    """A provider's answer to one request, with the usage it reports (what the request is billed for) and, where
+    requested and returned, the first token's most likely candidates as ``(token, log-probability)`` pairs."""
 
     text: str
     input_tokens: int
     output_tokens: int
     cached_tokens: int
     model_version: str | None
+    first_logprobs: list[tuple[str, float]] | None = None
 
 
 class TransientError(Exception):

@@ -53,9 +53,20 @@ def request_cost(usage: dict, price: dict, batch: bool) -> float:
     )
 
 
+def logprobs_unavailable(system: dict) -> str | None:
+    """Why this system's replies carry no token log-probabilities (None: they are requested)."""
+    if system["logprobs"]:
+        return None
+    return (
+        f"API system {system['name']!r} returns no token log-probabilities (config/api_models/{system['name']}.yaml: "
+        "logprobs is false; only Chat Completions models that return them can set it)"
+    )
+
+
 def _outcome(reply: Reply, latency_s: float, attempts: int, cache_hit: bool) -> dict:
     return {
         "text": reply.text,
+        "first_logprobs": reply.first_logprobs,
         "input_tokens": reply.input_tokens,
         "output_tokens": reply.output_tokens,
         "cached_tokens": reply.cached_tokens,
@@ -71,6 +82,7 @@ def _failure(message: str, attempts: int) -> dict:
     zero = {"input_tokens": 0, "output_tokens": 0, "cached_tokens": 0}
     return {
         "text": "",
+        "first_logprobs": None,
         **zero,
         "model_version": None,
         "latency_s": 0.0,
@@ -82,7 +94,7 @@ def _failure(message: str, attempts: int) -> dict:
 
 def _cached(entry: dict) -> dict:
     response = entry["response"]
-    reply = Reply(**{k: response[k] for k in Reply.__dataclass_fields__})
+    reply = Reply(**{k: response[k] for k in Reply.__dataclass_fields__ if k in response})
     return _outcome(reply, response["latency_s"], 0, cache_hit=True)
 
 
@@ -131,14 +143,19 @@ async def answer(
     return outcomes
 
 
-def prediction_row(task, example_id: str, outcomes: list[dict], price: dict, batch: bool, schema: dict | None) -> dict:
-    """One example's row: the local rows' fields plus cost, cached tokens, model version, attempts, errors."""
+def prediction_row(
+    task, example_id: str, outcomes: list[dict], price: dict, batch: bool, schema: dict | None, no_logprobs: str | None
+) -> dict:
+    """One example's row: the local rows' fields plus cost, cached tokens, model version, attempts, errors
+    (``no_logprobs``: why the system gives no confidences, for tasks that have one)."""
     errors = [o["error"] for o in outcomes if o["error"]]
     texts = [unwrap(o["text"], schema) for o in outcomes]
     usage = {k: sum(o[k] for o in outcomes) for k in ("input_tokens", "output_tokens", "cached_tokens")}
+    answer = task.answer(texts, [o["first_logprobs"] for o in outcomes])
     row = {
         "id": example_id,
-        "output": "" if errors else task.combine(texts),
+        **answer,
+        "output": "" if errors else answer["output"],
         "latency_s": max(o["latency_s"] for o in outcomes),
         **usage,
         "cost_usd": sum(request_cost(o, price, batch) for o in outcomes),
@@ -150,6 +167,8 @@ def prediction_row(task, example_id: str, outcomes: list[dict], price: dict, bat
         row["request_outputs"] = texts
     if errors:
         row |= {"error": "; ".join(errors), "error_class": "api_error"}
+    elif "confidence" in answer and answer["confidence"] is None:
+        row["confidence_unavailable"] = no_logprobs or "the API returned no token log-probabilities"
     return row
 
 
@@ -180,6 +199,8 @@ def run_api_predictions(
     if len(shots) < cell["shots"]:
         raise ValueError(f"{fewshot_path}: {cell['shots']} shots asked, the pool holds {len(shots)}")
     max_tokens = system["max_output_tokens"] or cell["max_new_tokens"]
+    no_logprobs = logprobs_unavailable(system) if task.top_logprobs else None
+    logprobs = {"top_logprobs": task.top_logprobs} if task.top_logprobs and not no_logprobs else {}
     with ExitStack() as stack:
         base_url = system["base_url"]
         model = system["model"]
@@ -198,7 +219,7 @@ def run_api_predictions(
                 request = {
                     "provider": client.provider,
                     "endpoint": client.endpoint,
-                    "body": client.body(model, messages, max_tokens, schema),
+                    "body": client.body(model, messages, max_tokens, schema, **logprobs),
                 }
                 keys[-1].append(request_key(request))
                 requests[keys[-1][-1]] = request
@@ -215,7 +236,7 @@ def run_api_predictions(
         outcomes = asyncio.run(main())
         wall = time.perf_counter() - start
     rows = [
-        prediction_row(task, row["id"], [outcomes[k] for k in group], price, system["batch"], schema)
+        prediction_row(task, row["id"], [outcomes[k] for k in group], price, system["batch"], schema, no_logprobs)
         for row, group in zip(test, keys)
     ]
     failed = [row for row in rows if row.get("error")]
@@ -238,6 +259,7 @@ def run_api_predictions(
         "pricing": system["pricing"],
         "standin": bool(system.get("standin")),
         "model_versions": sorted({row["model_version"] for row in rows if row["model_version"]}),
+        "logprobs_requested": bool(logprobs),
         "shots": cell["shots"],
         "concurrency": system["concurrency"],
         "threads": 0,

@@ -34,6 +34,16 @@ def retry_after_s(headers) -> float | None:
         return max(0.0, parsed.timestamp() - time.time()) if parsed else None
 
 
+def first_token_logprobs(logprobs: dict | None) -> list[tuple[str, float]] | None:
+    """``(token, log-probability)`` of the first generated token's ``top_logprobs`` from a Chat Completions
+    choice's ``logprobs`` (as JSON), most likely first; None when the reply carries none."""
+    content = (logprobs or {}).get("content") or []
+    if not content:
+        return None
+    top = content[0].get("top_logprobs") or [content[0]]
+    return sorted(((t["token"], float(t["logprob"])) for t in top), key=lambda pair: -pair[1])
+
+
 class OpenAIClient:
     """One API system on the openai SDK (SDK retries off: the limiter retries and counts)."""
 
@@ -47,8 +57,11 @@ class OpenAIClient:
     def endpoint(self) -> str:
         return "/v1/responses" if self.system["api"] == "responses" else "/v1/chat/completions"
 
-    def body(self, model: str, messages: list[dict], max_tokens: int, schema: dict | None) -> dict:
-        """The request body: what is sent, cached and recorded (temperature only where the model takes it)."""
+    def body(
+        self, model: str, messages: list[dict], max_tokens: int, schema: dict | None, top_logprobs: int = 0
+    ) -> dict:
+        """The request body: what is sent, cached and recorded (temperature only where the model takes it;
+        ``top_logprobs`` > 0 asks Chat Completions for the token log-probabilities)."""
         body: dict = {"model": model}
         if self.system["api"] == "responses":
             # stream=False spelled out: some compatible servers (transformers serve) stream unless told not to
@@ -62,6 +75,8 @@ class OpenAIClient:
                     "type": "json_schema",
                     "json_schema": {"name": "answer", "schema": schema, "strict": True},
                 }
+            if top_logprobs:
+                body |= {"logprobs": True, "top_logprobs": top_logprobs}
         if self.system["supports_temperature"]:
             body["temperature"] = 0
         return body | self.system["request_options"]
@@ -90,14 +105,16 @@ class OpenAIClient:
             raise TransientError(f"unreadable response body ({type(err).__name__})") from err
         if not response.choices:
             raise TransientError("response without choices")
+        choice = response.choices[0]
         usage = response.usage
         details = getattr(usage, "prompt_tokens_details", None) if usage else None
         return Reply(
-            text=response.choices[0].message.content or "",
+            text=choice.message.content or "",
             input_tokens=usage.prompt_tokens if usage else 0,
             output_tokens=usage.completion_tokens if usage else 0,
             cached_tokens=(getattr(details, "cached_tokens", 0) or 0) if details else 0,
             model_version=response.model,
+            first_logprobs=first_token_logprobs(choice.logprobs.model_dump() if choice.logprobs else None),
         )
 
     async def aclose(self) -> None:

@@ -30,7 +30,7 @@ def score_cell(task: Task, examples: list[dict], predictions: list[dict], bootst
             scores["error_class"] = by_id[example["id"]].get("error_class", "generation_error")
         elif scores["error_class"] not in ("correct", "empty") and REFUSAL.match(output.strip()):
             scores["error_class"] = "refusal"
-        per_example.append({"id": example["id"], **scores})
+        per_example.append({"id": example["id"], **scores, **_confidence(by_id[example["id"]])})
     return {
         "metrics": task.metrics(per_example, bootstrap),
         "field_accuracy": _field_accuracy(per_example),
@@ -38,6 +38,16 @@ def score_cell(task: Task, examples: list[dict], predictions: list[dict], bootst
         "usage": usage(predictions),
         "per_example": per_example,
     }
+
+
+def _confidence(prediction: dict) -> dict:
+    """A prediction's per-example confidence (and why it is missing), where its task records one; an example
+    that got no answer (an API error) ranks last."""
+    if "confidence" not in prediction:
+        return {}
+    if prediction.get("error"):
+        return {"confidence": 0.0}
+    return {key: prediction[key] for key in ("confidence", "confidence_unavailable") if key in prediction}
 
 
 def _field_accuracy(per_example: list[dict]) -> dict[str, float]:

@@ -1,6 +1,6 @@
 """Extractive QA metrics: the official SQuAD v1.1/v2.0 answer normalisation, exact match and token F1 (v2.0
 convention for unanswerable questions), and answer-detection metrics (precision/recall/F1 at a threshold,
-AUPR, and CUAD's precision at 80% recall)."""
+AUPR, and CUAD's precision at 80% recall, the last two with a vectorised bootstrap CI)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from collections import Counter
 
 import numpy as np
 from sklearn.metrics import average_precision_score, precision_recall_curve, precision_recall_fscore_support
+
+from breakeven.stats.bootstrap import Estimate, resample_blocks
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
 _PUNCTUATION = set(string.punctuation)
@@ -78,3 +80,49 @@ def precision_at_recall(truth: np.ndarray, scores: np.ndarray, recall_floor: flo
     """The highest precision among the operating points of ``scores`` whose recall reaches ``recall_floor``."""
     precision, recall, _ = precision_recall_curve(truth, scores)
     return float(precision[recall >= recall_floor].max())
+
+
+RECALL_FLOOR = 0.8
+"""CUAD's headline operating point: precision at 80% recall."""
+
+
+def ranking_samples(truth: np.ndarray, scores: np.ndarray, recall_floor: float = RECALL_FLOOR) -> np.ndarray:
+    """Average precision and precision at ``recall_floor`` of every row of ``truth``/``scores`` (B x n arrays,
+    one resample per row), as scikit-learn computes them (tied scores form one threshold): shape (B, 2), NaN
+    for a row without a positive."""
+    order = np.argsort(-scores, axis=1, kind="stable")
+    ranked, hits = np.take_along_axis(scores, order, axis=1), np.take_along_axis(truth, order, axis=1)
+    tp = np.cumsum(hits, axis=1)
+    rank = np.arange(1, scores.shape[1] + 1)
+    positives = tp[:, -1:].astype(float)
+    # the last position of each run of tied scores is an operating point; every position takes its run's values
+    last = np.ones_like(ranked, dtype=bool)
+    last[:, :-1] = ranked[:, :-1] != ranked[:, 1:]
+    end = np.minimum.accumulate(np.where(last, rank - 1, scores.shape[1])[:, ::-1], axis=1)[:, ::-1]
+    precision = np.take_along_axis(tp / rank, end, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ap = (hits * precision).sum(axis=1) / positives[:, 0]
+        recall = tp / positives
+    reached = last & (recall >= recall_floor)
+    at_floor = np.where(reached, tp / rank, -np.inf).max(axis=1)
+    at_floor[positives[:, 0] == 0] = np.nan
+    return np.column_stack([ap, at_floor])
+
+
+def ranking_ci(
+    truth: np.ndarray, scores: np.ndarray, n_resamples: int, confidence: float, seed: int
+) -> dict[str, Estimate]:
+    """AUPR and precision at 80% recall of per-question confidences, each with a percentile-bootstrap CI over
+    questions (the point estimates are scikit-learn's; resamples without a positive are left out)."""
+    truth, scores = np.asarray(truth, dtype=bool), np.asarray(scores, dtype=float)
+    point = answer_detection(truth.tolist(), scores.tolist(), threshold=0.5)
+    samples = np.concatenate(
+        [ranking_samples(truth[idx], scores[idx]) for idx in resample_blocks(truth.size, n_resamples, seed)]
+    )
+    alpha = (1 - confidence) / 2
+    out = {}
+    for column, name in enumerate(("aupr", "precision_at_80_recall")):
+        kept = samples[~np.isnan(samples[:, column]), column]
+        low, high = np.quantile(kept, [alpha, 1 - alpha]) if kept.size else (np.nan, np.nan)
+        out[name] = Estimate(point[name], float(low), float(high), int(truth.size))
+    return out
