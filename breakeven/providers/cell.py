@@ -23,6 +23,7 @@ from breakeven.providers.cache import ResponseCache, request_key
 from breakeven.providers.limits import Limiter
 from breakeven.providers.server import transformers_server
 from breakeven.providers.structured import output_schema, unwrap
+from breakeven.runtime import code_version, package_versions
 from breakeven.tasks import adapter_config, build_task
 
 log = logging.getLogger(__name__)
@@ -274,6 +275,8 @@ def run_api_predictions(
         "cost_usd_per_query": sum(row["cost_usd"] for row in rows) / len(rows) if rows else 0.0,
         "spent_usd": sum(request_cost(o, price, system["batch"]) for o in fresh),
         "host": platform.node(),
+        "packages": package_versions(("openai", "google-genai", *(("transformers",) if system.get("standin") else ()))),
+        **code_version(),
     }
     write_jsonl(out_predictions, rows)
     write_json(out_run, record)
