@@ -97,6 +97,8 @@ def test_aupr_window_confidence_and_the_most_confident_window():
     # P("No") 0.6 + P(" no") 0.1 begin the abstention; "Non" and "The" do not
     candidates = [("No", math.log(0.6)), (" no", math.log(0.1)), ("Non", math.log(0.05)), ("The", math.log(0.2))]
     assert adapter.window_confidence(candidates) == pytest.approx(0.3)
+    # ending the reply at once (a special token, text None) is an empty reply: no answer
+    assert adapter.window_confidence([(None, math.log(0.25)), ("\n", math.log(0.5)), ("", -3.0)]) == pytest.approx(0.75)
     windows = [[("No", math.log(0.9))], [("The", math.log(0.5)), ("No", math.log(0.4))], [("Licensee", -0.05)]]
     answer = adapter.answer([NO_ANSWER, "The term is two years.", "Licensee may not assign."], windows)
     assert answer["output"] == "Licensee may not assign."  # the most confident answering window, not the first
@@ -124,7 +126,11 @@ def test_aupr_confidences_from_transformers_first_step(tmp_path):
         with torch.inference_mode():
             logprobs = torch.log_softmax(generator.model(ids).logits[0, -1].float(), dim=-1)
         top = torch.topk(logprobs, 5)
-        decoded = [generator.tokenizer.decode([i]).replace("\ufffd", "") for i in top.indices.tolist()]
+        special = set(generator.tokenizer.all_special_ids)
+        decoded = [
+            None if i in special else generator.tokenizer.decode([i]).replace("\ufffd", "")
+            for i in top.indices.tolist()
+        ]
         expected = list(zip(decoded, top.values.tolist()))
         assert [text for text, _ in answer.first_logprobs] == [text for text, _ in expected]
         assert [lp for _, lp in answer.first_logprobs] == pytest.approx([lp for _, lp in expected], abs=1e-4)

@@ -22,21 +22,22 @@ class FirstStepLogprobs:
             self.top = torch.topk(logprobs, self.k, dim=-1)
         return scores
 
-    def pairs(self, row: int, tokenizer) -> list[tuple[str, float]]:
-        """``(decoded token, log-probability)`` of sequence ``row`` of the batch, most likely first; a token
-        holding only part of a character decodes to "" (as vLLM's detokenizer gives it, not U+FFFD)."""
+    def pairs(self, row: int, tokenizer) -> list[tuple[str | None, float]]:
+        """``(decoded token, log-probability)`` of sequence ``row`` of the batch, most likely first; a special
+        token (end of turn) has text None, and one holding only part of a character decodes to "" (as vLLM's
+        detokenizer gives it, not U+FFFD)."""
         values, ids = self.top
+        special = set(tokenizer.all_special_ids)
         return [
-            (tokenizer.decode([int(i)]).replace("\ufffd", ""), float(v))
+            (None if i in special else tokenizer.decode([i]).replace("\ufffd", ""), float(v))
             for v, i in zip(values[row].tolist(), ids[row].tolist())
         ]
 
 
-def vllm_first_logprobs(completion) -> list[tuple[str, float]] | None:
+def vllm_first_logprobs(completion, special_ids: set[int]) -> list[tuple[str | None, float]] | None:
     """``(decoded token, log-probability)`` of the first position of a vLLM ``CompletionOutput`` asked for
-    ``logprobs``, most likely first (None when it carries none)."""
+    ``logprobs``, most likely first, a special token's text None (None when it carries none)."""
     if not completion.logprobs:
         return None
-    first = completion.logprobs[0]
-    ranked = sorted(first.values(), key=lambda lp: lp.logprob, reverse=True)
-    return [(lp.decoded_token or "", float(lp.logprob)) for lp in ranked]
+    ranked = sorted(completion.logprobs[0].items(), key=lambda item: item[1].logprob, reverse=True)
+    return [(None if i in special_ids else lp.decoded_token or "", float(lp.logprob)) for i, lp in ranked]

@@ -175,6 +175,7 @@ class Engine:
         # the chat template already wrote the special tokens: tokenize without adding a BOS a second time
         inputs = [{"prompt_token_ids": tokenizer(p, add_special_tokens=False)["input_ids"]} for p in prompts]
         params = self.sampling_params(request["max_new_tokens"], request["constraint"], request["top_logprobs"])
+        special = set(tokenizer.all_special_ids)
         start = time.perf_counter()
         outputs = self.llm.generate(inputs, params, lora_request=self.lora_request, use_tqdm=False)
         wall = time.perf_counter() - start
@@ -184,7 +185,7 @@ class Engine:
                 latency_s=_latency(out, wall),
                 input_tokens=len(out.prompt_token_ids),
                 output_tokens=len(out.outputs[0].token_ids),
-                first_logprobs=vllm_first_logprobs(out.outputs[0]) if request["top_logprobs"] else None,
+                first_logprobs=vllm_first_logprobs(out.outputs[0], special) if request["top_logprobs"] else None,
             )
             for out in outputs
         ]

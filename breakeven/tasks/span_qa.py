@@ -3,10 +3,10 @@ per window; the model quotes the answer or says there is none; the windows' answ
 question and scored with SQuAD token F1 / exact match and answer detection (precision, recall, F1 of saying an
 answer; AUPR and precision at 80% recall of a per-question confidence that an answer exists).
 
-The confidence of a window is the model's probability of not starting the abstention reply: one minus the
-probability its first generated token has of being a start of "No answer" (a first-token candidate whose text,
-case and whitespace aside, begins the reply: "No", " no", "N"); candidates outside the top ``TOP_LOGPROBS``
-count as zero. A question's confidence is the largest over its windows, and the answer is the quote of the most
+The confidence of a window is the model's probability of not abstaining at its first generated token: one
+minus the probability of the first-token candidates that begin "No answer" (text that, case and whitespace
+aside, begins the reply: "No", " no", "N") or end the reply at once (a special token: an empty reply, which
+scores as no answer); candidates outside the top ``TOP_LOGPROBS`` count as zero. A question's confidence is the largest over its windows, and the answer is the quote of the most
 confident window that gave one. A quote that itself begins with "No" shares that first token, so its window's
 confidence is understated.
 """
@@ -118,10 +118,15 @@ class SpanQATask(BaseTask):
         return answer or NO_ANSWER
 
     @staticmethod
-    def window_confidence(candidates: list[tuple[str, float]]) -> float:
-        """One minus the probability of the first-token candidates that begin the abstention reply."""
+    def window_confidence(candidates: list[tuple[str | None, float]]) -> float:
+        """One minus the probability of the first-token candidates that begin the abstention reply or end the
+        reply (text None)."""
         reply = NO_ANSWER.casefold()
-        abstain = sum(np.exp(lp) for text, lp in candidates if (t := text.strip().casefold()) and reply.startswith(t))
+
+        def abstains(text: str | None) -> bool:
+            return text is None or bool(text.strip()) and reply.startswith(text.strip().casefold())
+
+        abstain = sum(np.exp(lp) for text, lp in candidates if abstains(text))
         return float(np.clip(1.0 - abstain, 0.0, 1.0))
 
     def answer(self, outputs: list[str], candidates: list | None = None) -> dict[str, Any]:
