@@ -233,3 +233,43 @@ def test_aupr_api_rows_carry_confidences_or_the_reason():
     metrics = score_cell(adapter, examples, scored, small)["metrics"]
     assert metrics["detection_aupr"]["value"] == 1.0 and "unavailable" not in metrics["detection_aupr"]
     assert score_cell(adapter, examples, blind, small)["metrics"]["detection_p_at_80r"]["unavailable"] == reason
+
+
+def metric_file(system: str, aupr: dict) -> dict:
+    estimate = {"value": 0.5, "ci_low": 0.4, "ci_high": 0.6, "n": 60}
+    usage = {"latency_p50_s": 0.1, "latency_p95_s": 0.2, "input_tokens_mean": 10.0, "output_tokens_mean": 2.0}
+    return {
+        "task": "cuad",
+        "system": system,
+        "condition": "zero_shot",
+        "seed": 0,
+        "kind": "prompt",
+        "primary_metric": "token_f1",
+        "metrics": {"token_f1": estimate, "detection_aupr": aupr, "detection_p_at_80r": aupr},
+        "usage": usage,
+        "run": {"wall_s": 6.0, "n": 60, "device": "cpu"},
+        "training": None,
+    }
+
+
+def test_aupr_unavailable_shows_as_a_dash_with_its_reason_in_the_paper():
+    import pandas as pd
+
+    from breakeven.analysis.summary import cells_wide, metrics_long
+    from breakeven.report.fragments import results_table
+
+    nan, reason = float("nan"), "API system 'gpt' returns no token log-probabilities"
+    cells = [
+        metric_file("local", {"value": 0.71, "ci_low": 0.6, "ci_high": 0.8, "n": 60}),
+        metric_file("gpt", {"value": nan, "ci_low": nan, "ci_high": nan, "n": 60, "unavailable": reason}),
+    ]
+    keys = ["task", "system", "condition", "seed"]
+    costs = pd.DataFrame(
+        [{**{k: c[k] for k in keys}, "cost_per_1k": 1.0, "cost_per_1k_correct": 2.0} for c in cells]
+    ).assign(cost_per_1k_correct_low=1.5, cost_per_1k_correct_high=2.5)
+    table = results_table(cells_wide(cells), metrics_long(cells), costs)
+    rows = {line.split(" | ")[0].strip("| "): line for line in table.splitlines() if line.startswith("| ")}
+    assert " 0.710 | 0.710 |" in rows["local"] and " – | – |" in rows["gpt"]
+    assert f"- detection aupr, detection p at 80r unavailable for gpt · zero_shot: {reason}" in table
+    only_api = results_table(cells_wide(cells[1:]), metrics_long(cells[1:]), costs)  # every value missing
+    assert " – | – |" in only_api

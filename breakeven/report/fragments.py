@@ -47,7 +47,9 @@ def results_table(cells: pd.DataFrame, metrics: pd.DataFrame, costs: pd.DataFram
     parts = []
     for task, group in merged.groupby("task"):
         primary = group["primary_metric"].iloc[0]
-        values = metrics[metrics["task"] == task].pivot_table(index=keys, columns="metric", values="value")
+        values = metrics[metrics["task"] == task].pivot_table(
+            index=keys, columns="metric", values="value", dropna=False
+        )
         others = [m for m in dict.fromkeys(metrics.loc[metrics["task"] == task, "metric"]) if m != primary]
         seeds = group["seed"].nunique() > 1
         rows = []
@@ -60,7 +62,7 @@ def results_table(cells: pd.DataFrame, metrics: pd.DataFrame, costs: pd.DataFram
                     *([r["seed"]] if seeds else []),
                     r["n_train"],
                     with_ci(r),
-                    *[f"{cell[m]:.3f}" for m in others],
+                    *[number(cell[m]) for m in others],
                     f"{r['latency_p50_s']:.2f} / {r['latency_p95_s']:.2f}",
                     f"{r['seconds_per_query']:.3f}",
                     money(r["cost_per_1k"]),
@@ -84,8 +86,24 @@ def results_table(cells: pd.DataFrame, metrics: pd.DataFrame, costs: pd.DataFram
             f"{task}: test-set results, n = {int(group['n_test'].iloc[0])} examples; CIs from a percentile "
             "bootstrap over examples; latency is the wall time of a request's batch."
         )
-        parts.append(pipe_table(header, rows, caption))
+        parts.append(pipe_table(header, rows, caption) + unavailable_notes(metrics[metrics["task"] == task]))
     return "\n".join(parts)
+
+
+def number(value: float) -> str:
+    return "–" if math.isnan(value) else f"{value:.3f}"
+
+
+def unavailable_notes(metrics: pd.DataFrame) -> str:
+    """Why a cell's metric has no value ("–" in the table), one line per cell and reason."""
+    if "unavailable" not in metrics:
+        return ""
+    missing = metrics.dropna(subset=["unavailable"])
+    notes = [
+        f"- {', '.join(map(header_name, group['metric']))} unavailable for {system} · {condition}: {reason}"
+        for (system, condition, reason), group in missing.groupby(["system", "condition", "unavailable"], sort=True)
+    ]
+    return "\n" + "\n".join(notes) + "\n" if notes else ""
 
 
 def cost_table(costs: pd.DataFrame, breakeven: pd.DataFrame, months: int) -> str:
