@@ -33,6 +33,7 @@ ABSTENTION = re.compile(
             r"\bthere (?:is|are) no (?:such |relevant |matching )*(?:clause|provision|answer|mention|information)\b",
             r"\b(?:could|can|did|do)(?: not|nt) (?:find|locate|identify)\b",
             r"\b(?:excerpt|text|passage|contract) (?:does not|doesnt) (?:contain|mention|include|specify|address)\b",
+            r"\b(?:excerpt|text|passage|contract) (?:contains|has|includes) no\b",
         )
     )
 )
