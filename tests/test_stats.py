@@ -45,7 +45,7 @@ def test_empty_scores_raise():
 
 
 @pytest.mark.parametrize("successes", [0, 1, 7, 19, 20])
-def test_wilson_interval_equals_scipy_binomtest(successes):
+def test_score_interval_equals_scipy_binomtest_for_integer_counts(successes):
     expected = stats.binomtest(successes, 20).proportion_ci(method="wilson")
     assert wilson_interval(successes, 20, 0.95) == pytest.approx((expected.low, expected.high))
 
@@ -278,3 +278,15 @@ def test_wilson_detection_recall_at_100_percent():
     estimate = binary_detection_ci(truth, truth, "recall", 1000, 0.95, 0)
     expected = stats.binomtest(30, 30).proportion_ci(method="wilson")
     assert estimate.value == 1.0 and estimate.low == pytest.approx(expected.low) and estimate.high == 1.0
+
+
+def test_macro_ci_holds_its_estimate_when_every_resample_falls_below_it(monkeypatch):
+    """Should every resample fall below the estimate, the basic interval would lie wholly above it; it is
+    widened down to the estimate (error bars never go negative)."""
+    from breakeven.stats import bootstrap
+
+    gold, pred = ["a", "a", "b", "b"], ["a", "a", "b", "a"]
+    point = classification_metric(gold, pred, "macro_f1")
+    monkeypatch.setattr(bootstrap, "f1_samples", lambda *args, **kwargs: np.linspace(point - 0.3, point - 0.1, 100))
+    estimate = classification_ci(gold, pred, ["a", "b"], "macro_f1", 100, 0.95, 0)
+    assert estimate.low == pytest.approx(point) and estimate.high > point + 0.1

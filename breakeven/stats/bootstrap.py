@@ -276,13 +276,14 @@ def classification_ci(
 ) -> Estimate:
     """Macro/weighted F1 with a bootstrap CI: resamples stratified by gold label (so no label drops out of a
     resample, which pulls the distribution below the estimate), or clustered by ``groups``; the basic interval
-    with the deviations rescaled by ``stratified_scale``, clipped to [0, 1]."""
+    with the deviations rescaled by ``stratified_scale``, clipped to [0, 1] and widened to hold the estimate
+    (where every resample falls on one side of it)."""
     strata = label_strata(golds) if groups is None else None
     samples = f1_samples(golds, preds, labels, metric, n_resamples, seed, groups=groups, strata=strata)
     point = classification_metric(golds, preds, metric)
     low, high = basic_interval(samples, point, confidence, stratified_scale(golds, strata, metric))
     method = "label-stratified basic bootstrap, rescaled" if groups is None else "cluster basic bootstrap"
-    return Estimate(point, max(0.0, low), min(1.0, high), len(golds), method)
+    return Estimate(point, max(0.0, min(low, point)), min(1.0, max(high, point)), len(golds), method)
 
 
 def binary_detection_ci(
