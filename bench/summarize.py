@@ -71,6 +71,7 @@ def main() -> None:
         "CUAD-sized (400 questions, 100 contracts)": cells(400, 4, None),
         "150-label macro-F1 (300 examples, label-stratified)": cells(300, None, 150),
     }
+    seconds(cells(20, None, None))  # warm-up: imports and first allocations
     base = None
     for name, task_cells in cases.items():
         took = seconds(task_cells)

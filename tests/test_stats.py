@@ -108,6 +108,11 @@ def test_clustered_weights_draw_whole_groups():
         assert (weights.sum(axis=1) % 1 == 0).all()
 
 
+def test_clustered_weights_need_one_group_per_example():
+    with pytest.raises(ValueError, match="3 groups for 4 examples"):
+        next(resample_weights(4, 10, 0, groups=["a", "a", "b"]))
+
+
 def test_stratified_weights_keep_every_label_support():
     golds = ["a"] * 2 + ["b"] * 3 + ["c"] + ["d"]
     strata = label_strata(golds)

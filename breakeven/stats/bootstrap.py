@@ -67,6 +67,9 @@ def resample_weights(
 ) -> Iterator[np.ndarray]:
     """Bootstrap weight matrices (at most CHUNK resamples x n examples each) under the design of the module
     docstring; the same arguments give the same weights."""
+    for name, keys in (("groups", groups), ("strata", strata)):
+        if keys is not None and len(keys) != n:
+            raise ValueError(f"resample_weights: {len(keys)} {name} for {n} examples")
     rng = np.random.default_rng(seed)
     group_codes = _codes(groups) if groups is not None else None
     strata_codes = _codes(strata) if strata is not None and groups is None else None
