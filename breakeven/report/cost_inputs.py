@@ -54,12 +54,12 @@ def _hardware_rows(pricing: dict, name: str) -> list[list[str]]:
 def _config_rows(cost: dict, run_date: str) -> list[list[str]]:
     rows = [
         ("utilisation", f"{cost['utilisation']:.0%}", "share of paid machine time spent serving"),
-        ("min_replicas", str(cost["min_replicas"]), "always-on machines (the monthly floor)"),
+        ("min_replicas", str(cost["min_replicas"]), "always-on machines, the monthly floor"),
         ("months", str(cost["months"]), "TCO horizon"),
         ("error_usd", f"${cost['error_usd']:g}", "cost of one wrong answer"),
         ("api_batch", str(cost["api_batch"]), "estimated API rows priced with the batch discount"),
     ]
-    return [[f"`cost.{key}` ({what})", value, "run config (an assumption)", run_date] for key, value, what in rows]
+    return [[f"`cost.{key}`: {what}", value, "run config (an assumption)", run_date] for key, value, what in rows]
 
 
 def _engineering_rows(pricing: dict) -> list[list[str]]:
@@ -73,20 +73,54 @@ def _engineering_rows(pricing: dict) -> list[list[str]]:
     return rows
 
 
-MEASURED = [
-    ("seconds per query (self-hosted)", "per cell", "evaluation run: generation wall time / test examples"),
-    ("tokens per query", "per cell", "measured: local tokenizer counts, API usage as the API reported it"),
-    ("training device-hours", "per LoRA cell", "the adapter's train_info.json"),
-    (
-        "selection device-hours",
-        "per task and model",
-        "the gate's val cells and the sweep's points (training + scoring)",
-    ),
-    ("accuracy (primary metric)", "per cell", "test-set score; its resamples give the break-even interval"),
-]
+def _span(values: pd.Series, unit: str, digits: str = ".3g") -> str:
+    values = values.dropna()
+    if values.empty:
+        return "–"
+    low, high = values.min(), values.max()
+    text = f"{low:{digits}}" if low == high else f"{low:{digits}}–{high:{digits}}"
+    return f"{text} {unit}".strip()
 
 
-def cost_inputs_table(pricing: dict, cost: dict, costs: pd.DataFrame, run_date: str) -> str:
+def _measured_rows(cells: pd.DataFrame, costs: pd.DataFrame, run_date: str) -> list[list[str]]:
+    """The measured inputs, as their range over the cells (each cell's value is in the results and cost tables)."""
+    local = costs[costs["kind"] != "api"]
+    rows = [
+        (
+            "seconds per query (self-hosted)",
+            _span(local["seconds_per_query"], "s"),
+            "generation wall time / test examples",
+        ),
+        (
+            "input tokens per query",
+            _span(cells["input_tokens_mean"], "tokens", ".0f"),
+            "local tokenizer; API: as reported",
+        ),
+        (
+            "output tokens per query",
+            _span(cells["output_tokens_mean"], "tokens", ".0f"),
+            "local tokenizer; API: as reported",
+        ),
+        (
+            "training device-hours",
+            _span(local["train_usd"] / local["hourly_usd"], "h"),
+            "each adapter's train_info.json",
+        ),
+        (
+            "selection device-hours",
+            _span(local["selection_usd"] / local["hourly_usd"], "h"),
+            "the gate's val cells and the sweep's points a cell owes (training + scoring)",
+        ),
+        (
+            "accuracy (primary metric)",
+            _span(cells["value"], ""),
+            "test set; its resamples give the break-even interval",
+        ),
+    ]
+    return [[what, value, f"measured: {source}", run_date] for what, value, source in rows]
+
+
+def cost_inputs_table(pricing: dict, cost: dict, cells: pd.DataFrame, costs: pd.DataFrame, run_date: str) -> str:
     """Every input of the cost model: prices (dated by config/pricing.yaml), assumptions, measurements."""
     names = sorted({cost["api_reference"], *costs["pricing"].dropna()})
     rows = [
@@ -94,10 +128,11 @@ def cost_inputs_table(pricing: dict, cost: dict, costs: pd.DataFrame, run_date: 
         *_hardware_rows(pricing, cost["hardware_profile"]),
         *_engineering_rows(pricing),
         *_config_rows(cost, run_date),
-        *[[what, value, source, f"measured in this run ({run_date})"] for what, value, source in MEASURED],
+        *_measured_rows(cells, costs, run_date),
     ]
     return pipe_table(
         ["input", "value", "source", "date"],
         rows,
-        f"Inputs of the cost model ({pricing['currency']}); prices read on {pricing['prices_read_on']}.",
+        f"Inputs of the cost model ({pricing['currency']}); prices read on {pricing['prices_read_on']}, the run's "
+        f"assumptions and measurements dated by its manifest.",
     )

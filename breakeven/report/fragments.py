@@ -364,7 +364,7 @@ def write_fragments(
     fragments = {
         "findings.md": findings_text(cells, paired, breakeven, alpha),
         "verdict.md": verdicts_text(cells, paired, breakeven, selections, config["cost"], alpha),
-        "cost_inputs.md": cost_inputs_table(pricing, config["cost"], costs, run_manifest["created"][:10]),
+        "cost_inputs.md": cost_inputs_table(pricing, config["cost"], cells, costs, run_manifest["created"][:10]),
         "setup.md": setup_text(config, tasks, models, pricing, api_models),
         "data.md": data_table(manifests),
         "results.md": results_table(cells, metrics, costs),

@@ -60,10 +60,15 @@ def _p(row: dict) -> str:
     )
 
 
+def _reference_first(column: pd.Series) -> pd.Series:
+    """Sort key: on equal scores the paired test's reference comes first (the status column)."""
+    return column != REFERENCE if column.name == "status" else column
+
+
 def best_sentence(table: pd.DataFrame, alpha: float) -> str:
     """Which cell is best by the paired test, and why."""
-    leaders = top(table)
-    best = leaders.loc[leaders["value"].idxmax()].to_dict()
+    leaders = top(table).sort_values(["value", "status"], ascending=[False, True], key=_reference_first)
+    best = leaders.iloc[0].to_dict()
     metric = best["primary_metric"]
     reference = table[table["status"] == REFERENCE].iloc[0].to_dict()
     line = f"the best cell by the paired test is {label(best)} with {metric} {with_ci(best['value'], best['ci_low'], best['ci_high'])}"
