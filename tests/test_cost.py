@@ -249,7 +249,7 @@ def test_seed_method_reproduces_the_published_breakeven():
     assert inferences == pytest.approx(1200 / 0.063e-3) and round(inferences / 1e6, 1) == 19.0
 
 
-def test_owned_hardware_amortises_the_purchase_and_pays_for_power():
+def test_seed_method_owned_hardware_amortises_the_purchase_and_pays_for_power():
     from breakeven.cost.model import hourly_usd
 
     owned = SEED_OWNED | {"purchase_usd": 2628.0}  # $2,628 over 3 x 8,760 h = $0.10/h, plus $0.072/h of power
@@ -259,7 +259,7 @@ def test_owned_hardware_amortises_the_purchase_and_pays_for_power():
         hourly_usd({"kind": "leased", "hourly_usd": 1.0})
 
 
-def test_owned_profile_is_validated():
+def test_seed_method_owned_profile_is_validated():
     from breakeven import REPO_ROOT
     from breakeven.config import ConfigError, validated
     from breakeven.jsonio import read_yaml
@@ -359,6 +359,33 @@ def test_breakeven_ci_needs_per_example_latency():
     del cells[0]["per_example"][3]["latency_s"]
     with pytest.raises(ValueError, match=r"m · lora_200 · 0: field 'per_example.latency_s' missing \(example e0003\)"):
         _table_and_samples(cells, COST)
+
+
+def test_breakeven_ci_resamples_whole_groups_where_examples_carry_one(monkeypatch):
+    """Examples that share a group (questions of one contract) hand their groups to the statistics' resampling
+    (``groups=``, clustered) for the metric and for the usage means alike; examples without one do not."""
+    import breakeven.cost.uncertainty as uncertainty
+
+    seen = []
+
+    def recording(real):
+        def call(*args, groups=None, **kwargs):
+            seen.append(groups)
+            return real(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(uncertainty, "mean_samples", recording(uncertainty.mean_samples))
+    monkeypatch.setattr(uncertainty, "metric_samples", recording(uncertainty.metric_samples))
+    cells = _local_vs_api(40)
+    _table_and_samples(cells)
+    assert seen and all(groups is None for groups in seen)
+    for cell in cells:
+        for i, row in enumerate(cell["per_example"]):
+            row["group"] = f"contract{i // 4}"
+    seen.clear()
+    _table_and_samples(cells)
+    assert len(seen) == 6 and all(groups == [f"contract{i // 4}" for i in range(40)] for groups in seen)
 
 
 def test_error_cost_adds_volume_times_error_rate_to_the_tco():

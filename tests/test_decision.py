@@ -106,7 +106,7 @@ def test_headline_uses_api_reference_not_the_first_breakeven_row():
     assert f"95% CI {volume(ref['ci_low'])} – {volume(ref['ci_high'])}" in text
 
 
-def test_headline_best_cell_rests_on_the_paired_test_not_ci_overlap():
+def test_headline_best_cell_rests_on_the_paired_test_against_the_reference_not_ci_overlap():
     """The LoRA cell's and zero-shot's 95% CIs overlap, yet the paired test separates them: the headline says
     what the paired test says. A cell scoring higher than the reference without significance is not 'better'."""
     wide, rows = decision_inputs(cells())

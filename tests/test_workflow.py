@@ -210,6 +210,15 @@ def test_gate_skips_lora_cells_then_the_sweep_feeds_the_final_cells(tmp_path):
         assert info["sweep_choice"] == choice["point"]
         assert {key: info["lora"][key] for key in choice["chosen"]} == choice["chosen"]
     assert "Sweep, tiny-random-llama on support_email" in (tmp_path / "paper" / "paper.html").read_text()
+    # the LoRA cells' fixed cost counts the 4 sweep points (training + val scoring) and the gate's val cell
+    owed = [read_json(p) for p in (results / "metrics/support_email/tiny-random-llama").glob("*/seed0.json")]
+    hours = sum(
+        c["run"]["wall_s"] / 3600 + (c["training"] or {}).get("device_hours", 0.0)
+        for c in owed
+        if c["condition"].startswith("sweep_") or c["condition"] == "base_val"
+    )
+    costs = pd.read_csv(results / "tco" / "costs.csv").set_index("condition")
+    assert costs.loc["lora_50", "selection_usd"] == pytest.approx(hours * costs.loc["lora_50", "hourly_usd"])
 
     wider = dict(swept, sweep=dict(SWEEP, grid={"r": [2, 4, 8], "learning_rate": [1e-3, 3e-3]}))
     (tmp_path / "wider.yaml").write_text(yaml.safe_dump(wider))

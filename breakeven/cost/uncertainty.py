@@ -91,7 +91,7 @@ def _api(cells: list[dict], price: dict, batch: bool, sampler: Resampler) -> np.
 
 
 def resample_task(table: pd.DataFrame, cells: list[dict], pricing: dict, cost: dict, sampler: Resampler) -> dict:
-    """Every deployment row of one task on the task's resamples, keyed by (system, condition, seed)."""
+    """Every deployment row of one task on the task's resamples, keyed by (task, system, condition, seed)."""
     by_key = {tuple(c[k] for k in KEYS): c for c in cells}
     out = {}
     for row in table.to_dict("records"):
@@ -177,7 +177,19 @@ def error_cost_curve(table: pd.DataFrame, samples: dict, cost: dict, confidence:
                     **interval(volumes, confidence),
                 }
             )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(
+        rows,
+        columns=[
+            *KEYS,
+            "api",
+            "api_condition",
+            "error_usd",
+            "breakeven_daily_volume",
+            "ci_low",
+            "ci_high",
+            "never_share",
+        ],
+    )
 
 
 def _with_error(row: dict, error_usd: float) -> Deployment:

@@ -194,6 +194,7 @@ def error_cost_curves(curve: pd.DataFrame, error_usd: float, out: str) -> None:
         ax.plot(rows["error_usd"], rows["breakeven_daily_volume"], color="tab:blue", marker=".", label=_label(first))
         ax.axvline(error_usd, color="grey", linestyle=":", label=f"configured error cost (${error_usd:g})")
         ax.set_xscale("symlog", linthresh=1e-5)
+        ax.set_xlim(0, rows["error_usd"].max())
         ax.set_yscale("log")
         ax.set_xlabel("cost of one wrong answer (USD, symlog scale)")
         ax.set_ylabel("break-even queries/day (log scale)")

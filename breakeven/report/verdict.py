@@ -19,9 +19,8 @@ def label(row) -> str:
     return f"{row['system']} · {row['condition']}" + (f" · seed {row['seed']}" if row["kind"] == "lora" else "")
 
 
-def with_ci(value: float, low: float, high: float, signed: bool = False) -> str:
-    fmt = "{:+.3f}" if signed else "{:.3f}"
-    return f"{fmt.format(value)} [{fmt.format(low)}, {fmt.format(high)}]"
+def with_ci(value: float, low: float, high: float) -> str:
+    return f"{value:.3f} [{low:.3f}, {high:.3f}]"
 
 
 def volume(value: float | None) -> str:
