@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from breakeven.cost.model import Deployment  # noqa: E402
+from breakeven.cost.tables import deployment  # noqa: E402
 
 
 def pareto_front(costs: np.ndarray, scores: np.ndarray) -> np.ndarray:
@@ -86,14 +86,14 @@ def accuracy_vs_cost(costs: pd.DataFrame, out: str) -> None:
 
 
 def tco_curves(costs: pd.DataFrame, breakeven: pd.DataFrame, months: int, out: str) -> None:
-    """TCO over the horizon vs daily volume (log-log) for each deployment, break-even volumes marked."""
+    """TCO over the horizon (errors priced in) vs daily volume (log-log) for each deployment, break-even volumes
+    marked."""
     volumes = np.logspace(1, 7, 200)
     fig, panels = _panels(costs)
     for ax, task in panels:
         for row in costs[costs["task"] == task].to_dict("records"):
-            deployment = Deployment(row["per_query"], row["fixed"], row["floor_monthly"])
             style = {"linestyle": "--", "color": "tab:red"} if row["kind"] == "api" else {}
-            ax.plot(volumes, [deployment.tco(v, months) for v in volumes], label=_label(row), **style)
+            ax.plot(volumes, [deployment(row).tco(v, months) for v in volumes], label=_label(row), **style)
         marks = breakeven[(breakeven["task"] == task) & breakeven["breakeven_daily_volume"].notna()]
         for row in marks.to_dict("records"):
             ax.axvline(row["breakeven_daily_volume"], color="grey", linewidth=0.6, alpha=0.6)
@@ -103,7 +103,7 @@ def tco_curves(costs: pd.DataFrame, breakeven: pd.DataFrame, months: int, out: s
         ax.set_yscale("log")
         ax.set_xlabel("queries per day (log scale)")
         ax.set_ylabel(f"{months}-month TCO (USD, log scale)")
-        ax.set_title(f"{task}: {months}-month TCO; grey: break-even volumes (shaded: 95% CI vs the reference)")
+        ax.set_title(f"{task}: {months}-month TCO; grey lines = break-even volumes")
         ax.legend(fontsize=7, loc="upper left")
     _save(fig, out)
 
