@@ -3,9 +3,10 @@
 Every program gets new mount, pid, ipc, uts, network, cgroup and user namespaces; a root that holds only the
 interpreter (read-only, :mod:`.interpreter`), a minimal /dev (read-only) and private, size-capped tmpfs folders
 for /tmp, /var/tmp, /dev/shm and the working directory; uid 65534 inside, no capabilities, no new privileges,
-no further user namespaces, a new session, an empty environment and the :mod:`.seccomp` filter. Killing the
-bwrap process kills the whole pid namespace (``--die-with-parent``); ``--sync-fd`` stays open until the
-namespace's init has exited, which is how the runner knows that nothing is left.
+no further user namespaces, a new session, an empty environment and the :mod:`.seccomp` filter. The interpreter is
+the pid namespace's init: when it dies the kernel kills everything else in the namespace before its parent, the
+bwrap monitor, can reap it, so a reaped bwrap means nothing is left. Should the scorer die, ``--die-with-parent``
+takes the whole chain down with it.
 
 Run by root, the sandbox is started by an unprivileged fresh uid per program (``setpriv``), so RLIMIT_NPROC
 binds (the kernel exempts root from it) and the host sees no root process. That uid cannot traverse a private
@@ -16,11 +17,11 @@ interpreter's files. Run by any other user, the sandbox runs as that user's uid 
 
 from __future__ import annotations
 
-import itertools
 import os
 import secrets
 import shutil
 import stat
+import threading
 from pathlib import PurePosixPath
 
 from breakeven.tasks.sandbox.interpreter import Interpreter
@@ -30,13 +31,28 @@ SANDBOX_UID = 65534
 SCRATCH = (("/tmp", "1777"), ("/var/tmp", "1777"), ("/dev/shm", "1777"), (WORKDIR, "0700"))
 ENV = {"HOME": WORKDIR, "TMPDIR": "/tmp", "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
 TOOL_PATH = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
-_UIDS = itertools.count(2_000_000_000 + secrets.randbelow(1 << 15) * 4096)
-"""Fresh uids, one per program: unassigned on any sane system, below 2**31 (bwrap writes uid maps as signed
-ints), the random start keeps concurrent scorers apart."""
+UID_BASE = 2_000_000_000 + secrets.randbelow(1 << 15) * 4096
+"""Start of this process's fresh uids, one per program: unassigned on any sane system, below 2**31 (bwrap
+writes uid maps as signed ints); the random start keeps concurrent scorers apart."""
+_next_uid = [UID_BASE]
+_uid_lock = threading.Lock()
 
 
-def sandbox_command(python: Interpreter, disk_mb: int, sync_fd: int, seccomp_fd: int) -> list[str]:
-    """bwrap's arguments up to (and including) the ``--`` before the interpreter's command line."""
+def fresh_uid() -> int:
+    with _uid_lock:
+        _next_uid[0] += 1
+        return _next_uid[0] - 1
+
+
+def uids_used() -> range:
+    """Every fresh uid this process has handed out so far."""
+    return range(UID_BASE, _next_uid[0])
+
+
+def sandbox_command(python: Interpreter, disk_mb: int, fds: dict[str, int]) -> list[str]:
+    """bwrap's arguments up to (and including) the ``--`` before the interpreter's command line; `fds` holds
+    the ``info`` and ``seccomp`` descriptors. The interpreter is the pid namespace's init (``--as-pid-1``), so
+    bwrap reaps it itself and leaves no orphan behind."""
     binds = [arg for path in python.files for arg in ("--ro-bind", path, path)]
     hide = ["--perms", "0555", "--tmpfs", python.hidden] if os.path.isdir(python.hidden) else []
     size = str(disk_mb * 2**20)
@@ -44,20 +60,19 @@ def sandbox_command(python: Interpreter, disk_mb: int, sync_fd: int, seccomp_fd:
     env = [arg for name, value in ENV.items() for arg in ("--setenv", name, value)]
     return [
         _tool("bwrap"),
-        *("--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session"),
+        *("--unshare-all", "--unshare-user", "--disable-userns", "--as-pid-1", "--die-with-parent", "--new-session"),
         *("--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "sandbox", "--cap-drop", "ALL"),
         "--clearenv",
         *env,
         *binds,
         *hide,
         *("--dev", "/dev", *scratch, "--remount-ro", "/dev", "--chdir", WORKDIR, "--remount-ro", "/"),
-        *("--sync-fd", str(sync_fd), "--seccomp", str(seccomp_fd), "--"),
+        *("--info-fd", str(fds["info"]), "--seccomp", str(fds["seccomp"]), "--"),
     ]
 
 
-def as_fresh_uid(python: Interpreter) -> list[str]:
-    """For root: the staging bwrap and setpriv that start the sandbox as a fresh unprivileged uid."""
-    uid = str(next(_UIDS))
+def as_uid(python: Interpreter, uid: int) -> list[str]:
+    """For root: the staging bwrap and setpriv that start the sandbox as `uid` (a :func:`fresh_uid`)."""
     setpriv = [_tool("setpriv"), f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs"]
     setpriv += ["--inh-caps=-all", "--bounding-set=-all", "--"]
     return [_tool("bwrap"), "--dev-bind", "/", "/", "--die-with-parent", *staging_binds(python), "--", *setpriv]

@@ -4,8 +4,8 @@ process in a temporary folder with the rlimits and the audit hook alone."""
 
 from __future__ import annotations
 
+import json
 import os
-import select
 import signal
 import subprocess
 import tempfile
@@ -15,7 +15,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from breakeven.tasks.sandbox.bwrap import TOOL_PATH, as_fresh_uid, sandbox_command
+from breakeven.tasks.sandbox.bwrap import TOOL_PATH, as_uid, fresh_uid, sandbox_command
 from breakeven.tasks.sandbox.interpreter import interpreter
 from breakeven.tasks.sandbox.seccomp import filter_bpf
 
@@ -66,48 +66,70 @@ class KernelLauncher:
         return "bwrap+uid" if self.as_root else "bwrap"
 
     def tasks_before(self) -> int:
-        """Tasks that RLIMIT_NPROC counts before the program forks: the namespace's init."""
-        return 1
+        """Tasks that RLIMIT_NPROC counts before the program forks: none (its user namespace is its own)."""
+        return 0
 
     def start(self, python_argv: list[str], pass_fds: tuple[int, ...], disk_mb: int) -> Started:
         python = interpreter()
-        sync_read, sync_write = os.pipe()
-        seccomp_fd = memfd("breakeven-seccomp", filter_bpf())
+        uid = fresh_uid() if self.as_root else os.getuid()
+        info_read, info_write = os.pipe()
+        fds = {"info": info_write, "seccomp": memfd("breakeven-seccomp", filter_bpf())}
         try:
-            prefix = as_fresh_uid(python) if self.as_root else []
-            argv = [*prefix, *sandbox_command(python, disk_mb, sync_write, seccomp_fd), *python_argv]
-            proc = spawn(argv, (*pass_fds, sync_write, seccomp_fd), "/", HOST_ENV)
+            argv = [*(as_uid(python, uid) if self.as_root else []), *sandbox_command(python, disk_mb, fds)]
+            proc = spawn([*argv, *python_argv], (*pass_fds, *fds.values()), "/", HOST_ENV)
         except BaseException:
-            os.close(sync_read)
+            os.close(info_read)
             raise
         finally:
-            os.close(sync_write)
-            os.close(seccomp_fd)
-        return Started(proc, lambda: _end_namespace(proc, sync_read))
+            for fd in fds.values():
+                os.close(fd)
+        return Started(proc, lambda: _end_namespace(proc, uid, info_read))
 
 
-def _end_namespace(proc: subprocess.Popen[bytes], sync_read: int) -> bool:
-    """SIGKILL bwrap (its --die-with-parent chain kills the pid namespace), then wait until the namespace's init,
-    the last holder of the sync pipe, has exited."""
+def _end_namespace(proc: subprocess.Popen[bytes], uid: int, info_read: int) -> bool:
+    """SIGKILL the namespace's init, the interpreter (bwrap reported its pid on the info pipe): the kernel kills
+    everything in its pid namespace, then each bwrap above reaps its child and exits. True once the bwrap we
+    started has exited that way; never raises."""
     try:
-        with suppress(ProcessLookupError):
-            proc.kill()
-        proc.wait()
-        return _closed(sync_read, REAP_TIMEOUT_S)
+        init = _namespace_init(info_read)
+        if init is not None and proc.poll() is None:
+            _kill_if_owned(init, uid)
+        try:
+            proc.wait(timeout=REAP_TIMEOUT_S)
+            return True
+        except subprocess.TimeoutExpired:
+            proc.kill()  # set-up never got as far as the namespace: end the chain from the top
+            proc.wait()
+            return False
     except Exception:
         return False
     finally:
-        os.close(sync_read)
+        os.close(info_read)
 
 
-def _closed(fd: int, timeout_s: float) -> bool:
-    """True once every writer of the pipe `fd` is gone (end of file) within `timeout_s`."""
-    deadline = time.monotonic() + timeout_s
-    while (remaining := deadline - time.monotonic()) > 0:
-        readable, _, _ = select.select([fd], [], [], remaining)
-        if readable and not os.read(fd, 1 << 12):
-            return True
-    return False
+def _namespace_init(info_read: int) -> int | None:
+    """The host pid of the namespace's init from bwrap's --info-fd JSON, if it was written."""
+    os.set_blocking(info_read, False)
+    data = b""
+    with suppress(BlockingIOError):
+        while chunk := os.read(info_read, 1 << 12):
+            data += chunk
+    with suppress(ValueError):
+        pid = json.loads(data).get("child-pid")
+        return pid if isinstance(pid, int) and pid > 1 else None
+    return None
+
+
+def _kill_if_owned(pid: int, uid: int) -> None:
+    """SIGKILL `pid` through a pidfd, once /proc confirms it still runs as the sandbox's `uid`."""
+    with suppress(ProcessLookupError, PermissionError):
+        pidfd = os.pidfd_open(pid)
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+            if int(status.split("\nUid:")[1].split()[0]) == uid:
+                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+        finally:
+            os.close(pidfd)
 
 
 @dataclass(frozen=True)
