@@ -213,7 +213,8 @@ def test_the_programs_world(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_every_namespace_is_new() -> None:
     """Seen from the host while the program sleeps: its mount, pid, network, ipc, uts and user namespaces are
-    not the scorer's, and it runs as a fresh unprivileged uid."""
+    not the scorer's, and it runs as a fresh unprivileged uid, without capabilities, with no_new_privs and a
+    seccomp filter."""
     seen: dict[str, str] = {}
 
     def watch() -> None:
@@ -221,17 +222,39 @@ def test_every_namespace_is_new() -> None:
         while not seen and time.monotonic() < deadline:
             for pid in leftover_pids():
                 with contextlib.suppress(OSError):
+                    status = dict(line.split(":\t", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+                    if not status["Name"].startswith("python"):
+                        continue  # bwrap, still setting the sandbox up
+                    seen.update({key: status[key].split()[0] for key in ("Uid", "CapEff", "NoNewPrivs", "Seccomp")})
                     seen.update({kind: os.readlink(f"/proc/{pid}/ns/{kind}") for kind in NAMESPACES})
-                    seen["uid"] = Path(f"/proc/{pid}/status").read_text().split("\nUid:")[1].split()[0]
             time.sleep(0.05)
 
     watcher = threading.Thread(target=watch)
     watcher.start()
     outcome = run_program("import time\ntime.sleep(3)" + RIGHT, TESTS)
     watcher.join()
-    assert outcome.passed and set(seen) == {*NAMESPACES, "uid"}, (outcome, seen)
+    assert outcome.passed and set(seen) == {*NAMESPACES, "Uid", "CapEff", "NoNewPrivs", "Seccomp"}, (outcome, seen)
     assert all(seen[kind] != os.readlink(f"/proc/self/ns/{kind}") for kind in NAMESPACES), seen
-    assert int(seen["uid"]) in uids_used()
+    assert int(seen["Uid"]) in uids_used()
+    assert (seen["CapEff"], seen["NoNewPrivs"], seen["Seccomp"]) == ("0000000000000000", "1", "2")  # 2: filter
+
+
+def test_resource_limits_are_set_and_cannot_be_raised() -> None:
+    limits = Limits(timeout_s=3.0, memory_mb=256, max_file_bytes=1_000_000, max_open_files=32, max_processes=1)
+    expected = {"AS": 256 * 2**20, "CPU": 4, "FSIZE": 1_000_000, "NOFILE": 32, "NPROC": 2, "CORE": 0}
+    code = (
+        "import resource\nnames = " + repr(sorted(expected)) + "\n"
+        "limits = {name: resource.getrlimit(getattr(resource, 'RLIMIT_' + name)) for name in names}\n"
+        "try:\n    resource.setrlimit(resource.RLIMIT_CPU, (100, 100))\n    raised = True\nexcept ValueError:\n"
+        "    raised = False"
+    )
+    tests = [
+        f"assert limits == { ({name: (value, value) for name, value in expected.items()})!r}",
+        "assert raised == False",
+    ]
+    assert run_program(code, tests, limits=limits).passed
+    big = "open('big', 'wb').write(b'x' * 2_000_000)" + RIGHT
+    assert "File too large" in _fails(big, limits=Limits(max_file_bytes=1_000_000))
 
 
 def test_own_scratch_folders_are_writable() -> None:
