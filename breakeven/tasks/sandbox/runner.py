@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from breakeven.tasks.sandbox.bootstrap import SETUP_FAILED
 from breakeven.tasks.sandbox.bwrap import TOOL_PATH
 from breakeven.tasks.sandbox.interpreter import PYTHON_FLAGS, interpreter
 from breakeven.tasks.sandbox.judge import DETAIL_CHARS, Judge, Stage, plan
@@ -23,8 +24,6 @@ from breakeven.tasks.sandbox.launch import KernelLauncher, LocalLauncher, memfd
 
 STATUSES = ("passed", "failed", "timeout", "memory", "syntax_error", "killed", "sandbox_error")
 ISOLATIONS = ("kernel", "unsafe-local")
-SETUP_FAILED = 113
-"""Exit code of a bootstrap that could not set up the sandbox (bootstrap.SETUP_FAILED)."""
 BOOTSTRAP = Path(__file__).with_name("bootstrap.py").read_text(encoding="utf-8")
 
 Launcher = KernelLauncher | LocalLauncher
@@ -96,7 +95,9 @@ def kernel_launcher() -> KernelLauncher:
     for tool in ("bwrap", "setpriv") if chosen.as_root else ("bwrap",):
         if shutil.which(tool, path=TOOL_PATH) is None:
             raise _unavailable(f"`{tool}` is not installed (looked in {TOOL_PATH})")
-    probe = _run_one(chosen, "import collections, heapq, itertools, math, re, sys", _probe_tests(), "", Limits(30))
+    probe = _run_one(
+        chosen, "import collections, heapq, itertools, math, re, sys", _probe_tests(), "", Limits(timeout_s=30)
+    )
     if not probe.passed:
         raise _unavailable(f"bubblewrap could not run a program here ({probe.status}: {probe.detail})")
     return chosen
