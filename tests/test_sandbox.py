@@ -18,6 +18,7 @@ import pytest
 from conftest import MIRROR
 from sandbox_host import leftover_pids, leftover_processes, require_kernel_isolation
 
+from breakeven import REPO_ROOT
 from breakeven.report.fragments import setup_text
 from breakeven.score.cell import score_cell
 from breakeven.tasks.codegen import CodeTask
@@ -333,6 +334,14 @@ def test_unsafe_local_runs_only_when_asked(no_bubblewrap: None) -> None:
 
 
 def test_unknown_isolation_is_rejected() -> None:
+    from breakeven.config import ConfigError, validated
+    from breakeven.jsonio import read_yaml
+
+    task = read_yaml(REPO_ROOT / "config" / "tasks" / "mbpp.yaml")
+    assert validated(task, "task", "mbpp.yaml")["execution"]["isolation"] == "kernel"
+    task["execution"] = {"isolation": "none"}
+    with pytest.raises(ConfigError, match="mbpp.yaml: field 'execution.isolation': 'none' is not one of"):
+        validated(task, "task", "mbpp.yaml")
     with pytest.raises(ValueError, match="unknown isolation 'none'"):
         run_program(RIGHT, TESTS, isolation="none")
 

@@ -21,6 +21,7 @@ from breakeven.tasks.sandbox.bwrap import TOOL_PATH
 from breakeven.tasks.sandbox.interpreter import PYTHON_FLAGS, interpreter
 from breakeven.tasks.sandbox.judge import DETAIL_CHARS, Judge, Stage, plan
 from breakeven.tasks.sandbox.launch import KernelLauncher, LocalLauncher, memfd
+from breakeven.tasks.sandbox.seccomp import filter_bpf
 
 STATUSES = ("passed", "failed", "timeout", "memory", "syntax_error", "killed", "sandbox_error")
 ISOLATIONS = ("kernel", "unsafe-local")
@@ -85,8 +86,6 @@ def launcher(isolation: str) -> Launcher:
 @cache
 def kernel_launcher() -> KernelLauncher:
     """bubblewrap, once a probe program has run through it with this interpreter (only success is cached)."""
-    from breakeven.tasks.sandbox.seccomp import filter_bpf
-
     try:
         filter_bpf()
     except (ImportError, RuntimeError, OSError) as err:
