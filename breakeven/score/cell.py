@@ -36,6 +36,7 @@ def score_cell(task: Task, examples: list[dict], predictions: list[dict], bootst
         "field_accuracy": _field_accuracy(per_example),
         "error_classes": dict(Counter(row["error_class"] for row in per_example)),
         "usage": usage(predictions),
+        **task.cell_notes(per_example),
         "per_example": per_example,
     }
 
