@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import warnings
 
 import httpx2
 import pydantic
@@ -53,6 +54,18 @@ def gemini_reply(response: types.GenerateContentResponse) -> Reply:
     )
 
 
+def _value_problems(name: str, value) -> list[tuple[str, str]]:
+    """What GenerateContentConfig says of one option's value: validation errors, and the SDK's warnings (it
+    accepts an unknown enum value such as a misspelt thinking level with a warning only)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            types.GenerateContentConfig(**{name: value})
+        except pydantic.ValidationError as err:
+            return [(".".join(str(part) for part in e["loc"]), e["msg"]) for e in err.errors()]
+    return [(name, str(warning.message)) for warning in caught]
+
+
 class GeminiClient:
     """One API system on google-genai (SDK retries off: one attempt; the limiter retries and counts)."""
 
@@ -81,13 +94,7 @@ class GeminiClient:
                 near = difflib.get_close_matches(name, sorted(accepted), n=1)
                 hint = f" (did you mean {near[0]!r}?)" if near else ""
                 problems.append((name, f"is not a field of google-genai's GenerateContentConfig{hint}"))
-        if problems:
-            return problems
-        try:
-            types.GenerateContentConfig(**options)
-        except pydantic.ValidationError as err:
-            return [(".".join(str(part) for part in e["loc"]), e["msg"]) for e in err.errors()]
-        return []
+        return problems or [problem for name, value in options.items() for problem in _value_problems(name, value)]
 
     def body(self, model: str, messages: list[dict], max_tokens: int, schema: dict | None) -> dict:
         system, turns = contents(messages)
