@@ -8,7 +8,6 @@ Every reply, error message, cache entry, log record and raised error passes thro
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import os
 import platform
@@ -61,7 +60,7 @@ def request_cost(usage: dict, price: dict, batch: bool) -> float:
 
 
 def _outcome(reply: Reply, latency_s: float, attempts: int, cache_hit: bool) -> dict:
-    return dataclasses.asdict(reply) | {
+    return vars(reply) | {
         "latency_s": latency_s,
         "attempts": attempts,
         "cache_hit": cache_hit,
@@ -82,8 +81,8 @@ def _cached(entry: dict) -> dict:
 
 def _store(cache: ResponseCache, client, key: str, request: dict, reply: Reply, latency_s: float) -> Reply:
     """Mask the reply and write it to the cache at once (before anything else can fail); returns the masked reply."""
-    reply = Reply(**client.redactor.value(dataclasses.asdict(reply)))
-    cache.put(key, client.redactor.value(request), dataclasses.asdict(reply) | {"latency_s": latency_s})
+    reply = Reply(**client.redactor.value(vars(reply)))
+    cache.put(key, client.redactor.value(request), vars(reply) | {"latency_s": latency_s})
     return reply
 
 
