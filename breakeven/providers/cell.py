@@ -215,6 +215,36 @@ def warn_truncation(rows: list[dict], system: dict, max_tokens: int) -> int:
     return truncated
 
 
+def run_record(cell: dict, model: str, rows: list[dict], outcomes: dict[str, dict], limiter: Limiter) -> dict:
+    """The cell's ``.run.json``: system, model asked and versions answered, cache hits, attempts, pauses, cost."""
+    system, price = cell["system"], cell["price"]
+    fresh = [o for o in outcomes.values() if not o["cache_hit"] and not o["error"]]
+    return {
+        "backend": "api",
+        "device": "api",
+        "provider": system["provider"],
+        "api": system["api"],
+        "batch": system["batch"],
+        "model": model,
+        "pricing": system["pricing"],
+        "standin": bool(system.get("standin")),
+        "model_versions": sorted({row["model_version"] for row in rows if row["model_version"]}),
+        "shots": cell["shots"],
+        "concurrency": system["concurrency"],
+        "threads": 0,
+        "n": len(rows),
+        "cache_hits": sum(o["cache_hit"] for o in outcomes.values()),
+        "attempts": limiter.counters.attempts,
+        "retries": limiter.counters.retries,
+        "estimated_tokens": limiter.counters.tokens,
+        "pauses": limiter.counters.pauses,
+        "paused_s": limiter.counters.paused_s,
+        "cost_usd_per_query": sum(row["cost_usd"] for row in rows) / len(rows) if rows else 0.0,
+        "spent_usd": sum(request_cost(o, price, system["batch"]) for o in fresh),
+        "host": platform.node(),
+    }
+
+
 def build_requests(client, model: str, per_example: list[list[list[dict]]], max_tokens: int, schema):
     """(cache keys per example, key -> canonical request) for every request of every example."""
     keys: list[list[str]] = []
@@ -241,6 +271,15 @@ def make_limiter(system: dict) -> Limiter:
         retry_budget_s=system["retry_budget_s"],
         breaker_after=system["circuit_breaker_after"],
     )
+
+
+async def answer_and_close(client, requests: dict[str, dict], cache_dir: Path, limiter: Limiter) -> dict[str, dict]:
+    """:func:`answer` through the system's mode (direct, or the Batch API), closing the client after."""
+    batch_dir = cache_dir / "batches" if client.system["batch"] else None
+    try:
+        return await answer(client, requests, ResponseCache(cache_dir), limiter, batch_dir)
+    finally:
+        await client.aclose()
 
 
 def run_api_predictions(
@@ -281,16 +320,8 @@ def run_api_predictions(
         stack.enter_context(client.redactor.masking_errors())
         keys, requests = build_requests(client, model, [task.requests(row, shots) for row in test], max_tokens, schema)
         limiter = make_limiter(system)
-        batch_dir = cache_dir / "batches" if system["batch"] else None
-
-        async def main() -> dict[str, dict]:
-            try:
-                return await answer(client, requests, ResponseCache(cache_dir), limiter, batch_dir)
-            finally:
-                await client.aclose()
-
         start = time.perf_counter()
-        outcomes = asyncio.run(main())
+        outcomes = asyncio.run(answer_and_close(client, requests, cache_dir, limiter))
         wall = time.perf_counter() - start
         rows = [
             prediction_row(task, row["id"], [outcomes[k] for k in group], price, system["batch"], schema)
@@ -299,35 +330,12 @@ def run_api_predictions(
         check_model_versions(rows, system["model_versions"] or [model], system)
         failed = check_errors(rows, system)
         truncated = warn_truncation(rows, system, max_tokens)
-    fresh = [o for o in outcomes.values() if not o["cache_hit"] and not o["error"]]
-    record = {
-        "backend": "api",
-        "device": "api",
-        "provider": system["provider"],
-        "api": system["api"],
-        "batch": system["batch"],
-        "model": model,
-        "pricing": system["pricing"],
-        "standin": bool(system.get("standin")),
-        "model_versions": sorted({row["model_version"] for row in rows if row["model_version"]}),
-        "shots": cell["shots"],
-        "concurrency": system["concurrency"],
-        "threads": 0,
-        "n": len(rows),
+    record = run_record(cell, model, rows, outcomes, limiter) | {
         "requests": len(requests),
-        "cache_hits": sum(o["cache_hit"] for o in outcomes.values()),
-        "attempts": limiter.counters.attempts,
-        "retries": limiter.counters.retries,
-        "estimated_tokens": limiter.counters.tokens,
-        "pauses": limiter.counters.pauses,
-        "paused_s": limiter.counters.paused_s,
         "failed": len(failed),
         "truncated": truncated,
         "wall_s": wall,
         "throughput_per_s": len(rows) / wall if wall else None,
-        "cost_usd_per_query": sum(row["cost_usd"] for row in rows) / len(rows) if rows else 0.0,
-        "spent_usd": sum(request_cost(o, price, system["batch"]) for o in fresh),
-        "host": platform.node(),
     }
     write_jsonl(out_predictions, rows)
     write_json(out_run, record)
