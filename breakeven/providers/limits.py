@@ -93,12 +93,14 @@ class CircuitBreaker:
             log.info("the provider answers again; resuming after %.0f s paused", paused)
         self.streak, self.cooldown, self.opened_at, self.open_until = 0, self.base_s, None, 0.0
         self.successes += 1
+        self.settle(self.probe)
 
-    def failure(self, error: TransientError, probe: bool) -> None:
-        """A refused attempt: the breaker opens after ``after`` in a row, and again (for longer) when a probe fails."""
+    def failure(self, error: TransientError, probe: asyncio.Future | None) -> None:
+        """A refused attempt: the breaker opens after ``after`` in a row, and again (for longer) when the probe
+        (``probe``: the attempt's probe ticket, if it was the probe) fails."""
         self.streak += 1
         idle = self.probe is None and time.monotonic() >= self.open_until
-        if probe or (self.streak >= self.after and idle):
+        if (probe is not None and probe is self.probe) or (self.streak >= self.after and idle):
             self._open(error)
 
     def _open(self, error: TransientError) -> None:
@@ -119,14 +121,16 @@ class CircuitBreaker:
                 pause,
             )
 
-    def settle(self) -> None:
-        """The probe is over (whatever its outcome): wake the requests waiting for it."""
-        if self.probe is not None and not self.probe.done():
-            self.probe.set_result(None)
-        self.probe = None
+    def settle(self, probe: asyncio.Future | None) -> None:
+        """That probe is over (whatever its outcome): wake the requests waiting for it."""
+        if probe is not None and not probe.done():
+            probe.set_result(None)
+        if probe is self.probe:
+            self.probe = None
 
-    async def admit(self, deadline: float) -> bool:
-        """Wait while the breaker is open (until ``deadline`` at most); True when this attempt is the probe."""
+    async def admit(self, deadline: float) -> asyncio.Future | None:
+        """Wait while the breaker is open (until ``deadline`` at most); the probe ticket when this attempt is
+        the one probe sent after a pause, else None."""
         while True:
             now = time.monotonic()
             if now >= deadline:
@@ -138,9 +142,9 @@ class CircuitBreaker:
                     await asyncio.wait_for(asyncio.shield(self.probe), timeout=deadline - now)
             elif self.opened_at is not None:
                 self.probe = asyncio.get_running_loop().create_future()
-                return True
+                return self.probe
             else:
-                return False
+                return None
 
     async def _countdown(self, deadline: float) -> None:
         """Sleep while the breaker is open, logging the time left every COUNTDOWN_EVERY_S (one waiter logs)."""
@@ -208,8 +212,7 @@ class Limiter:
         else:
             self.breaker.success()
         finally:
-            if probe:
-                self.breaker.settle()
+            self.breaker.settle(probe)
         return result
 
     async def call(self, send: Callable[[], Awaitable[T]], tokens: int = 0) -> tuple[T, int]:
