@@ -7,7 +7,8 @@
   (not in the default set) answer 200 with a body the SDK cannot read: a proxy's HTML error page, and JSON of
   the wrong shape (no choices, no output, no candidates).
 - :func:`canned_app`: Chat Completions, Responses and Gemini generateContent answered at once with canned text,
-  steered by markers in the prompt (``[401]``/``[400]``: an error echoing the key; ``[echo]``: an answer
+  steered by markers in the prompt (``[401]``/``[400]``: an error echoing the key; ``[500]``: a server error;
+  ``[echo]``: an answer
   echoing it; ``[long]``: an answer cut at the output budget), an outage window and an echoed model version.
 - :func:`gemini_app`: ``generateContent`` in Gemini's documented JSON shape, answered by an OpenAI-compatible
   upstream.
@@ -360,7 +361,7 @@ def batch_app(upstream: str, model_path: str) -> FastAPI:
 
 
 def _marker(text: str) -> str | None:
-    return next((m for m in ("[401]", "[400]", "[echo]", "[long]") if m in text), None)
+    return next((m for m in ("[401]", "[400]", "[500]", "[echo]", "[long]") if m in text), None)
 
 
 class CannedState:
@@ -404,6 +405,8 @@ def canned_app() -> FastAPI:
             error = {"code": 429, "message": "quota", "status": "RESOURCE_EXHAUSTED"} if gemini else {"message": "rate"}
             return JSONResponse({"error": error}, 429, {"retry-after": state.retry_after}), key, None
         marker = _marker(raw)
+        if marker == "[500]":
+            return JSONResponse({"error": {"code": 500, "message": "internal", "status": "INTERNAL"}}, 500), key, None
         if marker in ("[401]", "[400]"):
             code = int(marker[1:4])
             message = f"Incorrect API key provided: {key}" if code == 401 else f"bad request from {key}"

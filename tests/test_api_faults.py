@@ -294,6 +294,19 @@ def test_outage_past_the_retry_time_budget_is_recorded_in_bounded_time(tmp_path)
     assert 3.0 <= elapsed < 8.0 and not list(tmp_path.rglob("*.json"))
 
 
+def test_outage_is_not_one_request_failing_alone_the_count_still_bounds_it(tmp_path):
+    """One request always gets a 500 while the others are answered: it stops after max_attempts (3)."""
+    with ThreadedServer(canned_app()) as server:
+        client = OpenAIClient(system(), "k", server.url + "/v1")
+        requests = requests_for(client, "gpt-test", 6)
+        doomed = next(iter(requests))
+        requests[doomed]["body"]["messages"][-1]["content"] += " [500]"
+        limiter = Limiter(2, max_attempts=3, backoff_base_s=0.01, backoff_max_s=0.05, retry_budget_s=60)
+        outcomes = run(client, requests, tmp_path, limiter)
+    assert outcomes[doomed]["error"] == "TransientError: HTTP 500" and outcomes[doomed]["attempts"] == 3
+    assert all(o["error"] is None for k, o in outcomes.items() if k != doomed)
+
+
 # -- kill mid-cell --------------------------------------------------------------------------------------------
 
 KILL_SCRIPT = """
