@@ -258,6 +258,21 @@ def api_lines(api_models: dict, pricing: dict) -> list[str]:
     return lines
 
 
+def execution_note(task: dict) -> str:
+    """Code tasks: how the generated programs were contained, stating it when they ran without kernel isolation."""
+    if task["kind"] != "code":
+        return ""
+    if task.get("execution", {}).get("isolation") == "unsafe-local":
+        return (
+            " **Generated programs ran without kernel isolation** (`execution.isolation: unsafe-local`): only "
+            "resource limits and a Python audit hook contained them."
+        )
+    return (
+        " Each generated program ran in its own bubblewrap sandbox (no network, a read-only root holding only the "
+        "interpreter, seccomp, resource limits); its values were compared with the expected ones outside it."
+    )
+
+
 def setup_text(config: dict, tasks: dict, models: dict, pricing: dict, api_models: dict | None = None) -> str:
     """Models, conditions, training and cost assumptions as prose and a table."""
     cond_rows = []
@@ -276,7 +291,7 @@ def setup_text(config: dict, tasks: dict, models: dict, pricing: dict, api_model
     ]
     task_lines = [
         f"- **{name}**: {t.get('description', '')} Primary metric `{t['primary_metric']}`; greedy decoding, "
-        f"at most {t['max_new_tokens']} new tokens."
+        f"at most {t['max_new_tokens']} new tokens.{execution_note(t)}"
         for name, t in tasks.items()
     ]
     cost = config["cost"]

@@ -28,6 +28,8 @@ def score_cell(task: Task, examples: list[dict], predictions: list[dict], bootst
     for example, output, scores in zip(examples, outputs, task.score_batch(outputs, examples)):
         if by_id[example["id"]].get("error"):
             scores["error_class"] = by_id[example["id"]].get("error_class", "generation_error")
+        elif by_id[example["id"]].get("truncated") and scores["error_class"] != "correct":
+            scores["error_class"] = "truncated"  # an API answer cut at the output budget
         elif scores["error_class"] not in ("correct", "empty") and REFUSAL.match(output.strip()):
             scores["error_class"] = "refusal"
         per_example.append({"id": example["id"], **scores, **example_usage(by_id[example["id"]])})
@@ -36,6 +38,7 @@ def score_cell(task: Task, examples: list[dict], predictions: list[dict], bootst
         "field_accuracy": _field_accuracy(per_example),
         "error_classes": dict(Counter(row["error_class"] for row in per_example)),
         "usage": usage(predictions),
+        **task.cell_notes(per_example),
         "per_example": per_example,
     }
 
