@@ -105,7 +105,7 @@ def main() -> None:
         gate = [cell("smollm2-135m", "base_val", "prompt", 50, np.random.default_rng(1))]
         measure("embedded default", default, gate, folder)
         models = ["qwen3-8b", "gemma-3-4b", "phi-4-mini"]
-        apis = ["gpt-5.4-mini", "gemini-2.5-flash"]
+        apis = ["gpt-5.4-mini", "gemini-3.8-flash"]
         measure("production task", grid(models, ["lora_500", "lora_full"], 3, apis, 1000), gate, folder)
 
 

@@ -24,18 +24,15 @@ API = {
 
 
 def _api_rows(pricing: dict, names: list[str]) -> list[list[str]]:
-    date = pricing["prices_read_on"]
-    return [
-        [
-            f"API price `{name}`",
-            fmt.format(pricing["api"][name][key]),
-            pricing["api"][name].get("source", NO_SOURCE),
-            date,
+    rows = []
+    for name in names:
+        entry = pricing["api"][name]
+        source = entry.get("source", NO_SOURCE) + (f" ({entry['note']})" if entry.get("note") else "")
+        date = entry.get("read_on", pricing["prices_read_on"])
+        rows += [
+            [f"API price `{name}`", fmt.format(entry[key]), source, date] for key, fmt in API.items() if key in entry
         ]
-        for name in names
-        for key, fmt in API.items()
-        if key in pricing["api"][name]
-    ]
+    return rows
 
 
 def _hardware_rows(pricing: dict, name: str) -> list[list[str]]:
