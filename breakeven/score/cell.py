@@ -32,7 +32,7 @@ def score_cell(task: Task, examples: list[dict], predictions: list[dict], bootst
             scores["error_class"] = "truncated"  # an API answer cut at the output budget
         elif scores["error_class"] not in ("correct", "empty") and REFUSAL.match(output.strip()):
             scores["error_class"] = "refusal"
-        per_example.append({"id": example["id"], **scores})
+        per_example.append({"id": example["id"], **scores, **example_usage(by_id[example["id"]])})
     return {
         "metrics": task.metrics(per_example, bootstrap),
         "field_accuracy": _field_accuracy(per_example),
@@ -41,6 +41,14 @@ def score_cell(task: Task, examples: list[dict], predictions: list[dict], bootst
         **task.cell_notes(per_example),
         "per_example": per_example,
     }
+
+
+USAGE_KEYS = ("latency_s", "input_tokens", "output_tokens", "cached_tokens")
+"""Per-example measurements the cost model resamples with the scores (cached tokens: API cells only)."""
+
+
+def example_usage(prediction: dict) -> dict:
+    return {key: prediction[key] for key in USAGE_KEYS if key in prediction}
 
 
 def _field_accuracy(per_example: list[dict]) -> dict[str, float]:
