@@ -126,6 +126,7 @@ class Project:
         self.conditions = self.config["conditions"] | self._generated_conditions()
         self._check_selection(source)
         self._check_hypotheses(source)
+        self._check_statistics(source)
 
     def _load(self, schema: str, path: Path, overrides: dict | None = None) -> dict:
         data = deep_merge(read_yaml(path) or {}, overrides or {})
@@ -231,6 +232,29 @@ class Project:
                         f"{source}: field 'hypotheses.{i}.{side}': {hypothesis[side]!r} is not a condition "
                         f"(known: {', '.join(self.config['conditions'])})"
                     )
+
+    def _check_statistics(self, source: str) -> None:
+        stats = self.config["statistics"]
+        if stats["reference"] != "lowest_val_loss" and stats["reference"] not in self.config["conditions"]:
+            raise ConfigError(
+                f"{source}: field 'statistics.reference': {stats['reference']!r} is neither lowest_val_loss nor a "
+                f"condition (known: {', '.join(self.config['conditions'])}); the reference is never chosen on test"
+            )
+        if stats["reference_system"] is not None and stats["reference_system"] not in self.config["models"]:
+            raise ConfigError(
+                f"{source}: field 'statistics.reference_system': {stats['reference_system']!r} is not an open model "
+                f"of this run (known: {', '.join(self.config['models'])})"
+            )
+
+    @property
+    def reference_system(self) -> str:
+        """The open model whose cell is each task's paired-test reference (default: the first listed)."""
+        return self.config["statistics"]["reference_system"] or self.config["models"][0]
+
+    def group_field(self, task: str) -> str | None:
+        """The input field grouping a task's examples for clustered resampling (default: its document key)."""
+        cfg = self.tasks[task]
+        return cfg.get("group_field") or cfg["source"].get("document_key")
 
     def _check_selection(self, source: str) -> None:
         gate, sweep = self.config["base_selection"], self.config["sweep"]

@@ -224,6 +224,7 @@ def score_params(wildcards):
         "task": PROJECT.adapter_config(wildcards.task),
         "kind": "api" if wildcards.model in PROJECT.api_models else PROJECT.condition(wildcards.condition)["kind"],
         "bootstrap": config["bootstrap"],
+        "group_field": PROJECT.group_field(wildcards.task),
     }
 
 

@@ -61,6 +61,7 @@ def test_outputs_of_every_stage(e2e):
     assert (costs["per_query"] > 0).all()
     paired = pd.read_csv(results / "summary" / "paired.csv")
     assert len(paired) == 5 and paired["p_adjusted_bh"].between(0, 1).all()
+    assert paired["reference_chosen_by"].str.startswith("the LoRA cell of tiny-random-llama with the lowest").all()
     sensitivity = pd.read_csv(results / "tco" / "sensitivity.csv")
     assert set(sensitivity["assumption"]) == {
         "API token price",
@@ -91,6 +92,9 @@ def test_outputs_of_every_stage(e2e):
     assert set(hypotheses["hypothesis"]) == {"H1", "H2", "H3", "H4"}
     assert hypotheses.set_index("hypothesis").loc["H4", "system"] == "tiny-random-llama vs standin-tiny"
     assert set(hypotheses["verdict"]) <= {"supported", "contradicted", "inconclusive"}
+    significant = hypotheses["p_adjusted_bh"] < 0.05
+    assert (hypotheses.loc[~significant, "verdict"] == "inconclusive").all()
+    assert "verdict rests on the adjusted p" in html
     manifest = read_json(results / "run_manifest.json")
     assert len(manifest["git_commit"]) == 40 and manifest["packages"]["torch"] and manifest["prices_read_on"]
     for figure in ("metric_ci", "latency"):

@@ -212,13 +212,29 @@ def paired_text(paired: pd.DataFrame) -> str:
         ]
         for r in paired.to_dict("records")
     ]
-    references = "; ".join(f"{t}: {ref}" for t, ref in paired.groupby("task")["reference"].first().items())
     header = ["task", "system", "condition", "seed", "metric", "difference [95% CI]", "p", "p (BH)"]
     caption = (
-        f"Paired bootstrap against the reference cell ({references}): the metric recomputed on the same "
-        "resampled test examples for both cells; p-values adjusted per task (Benjamini-Hochberg)."
+        f"Paired bootstrap against the reference cell ({paired_references(paired)}): the metric recomputed on "
+        "the same resampled test examples for both cells; basic bootstrap interval, and the two-sided p-value "
+        "it implies; p-values adjusted per task (Benjamini-Hochberg)."
     )
     return pipe_table(header, rows, caption)
+
+
+def paired_references(paired: pd.DataFrame) -> str:
+    """Each task's reference, how it was chosen (never on test), and how its examples were resampled."""
+    parts = []
+    for task, group in paired.groupby("task"):
+        first = group.iloc[0]
+        groups = first.get("n_groups")
+        if pd.notna(groups):
+            design = f"resampling whole groups ({int(groups)} groups of {int(first['n'])} examples)"
+        elif first["metric"] in ("macro_f1", "weighted_f1"):
+            design = "resampling within gold labels, deviations rescaled"
+        else:
+            design = f"resampling {int(first['n'])} examples"
+        parts.append(f"{task}: {first['reference']}, {first['reference_chosen_by']}; {design}")
+    return "; ".join(parts)
 
 
 def error_table(errors: pd.DataFrame) -> str:

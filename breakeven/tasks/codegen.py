@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from breakeven.stats.bootstrap import mean_ci
+from breakeven.stats.bootstrap import mean_ci, row_groups
 from breakeven.tasks import BaseTask
 
 FENCE = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)(?:```|$)", re.DOTALL)
@@ -67,7 +67,8 @@ class CodeTask(BaseTask):
         }
 
     def metrics(self, per_example: list[dict], bootstrap: dict) -> dict[str, dict]:
-        return {"pass_at_1": mean_ci([row["pass_at_1"] for row in per_example], **bootstrap).as_dict()}
+        scores = [row["pass_at_1"] for row in per_example]
+        return {"pass_at_1": mean_ci(scores, **bootstrap, groups=row_groups(per_example)).as_dict()}
 
 
 def _row(code: str, outcome: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from breakeven.stats.bootstrap import binary_detection_ci, mean_ci
+from breakeven.stats.bootstrap import binary_detection_ci, mean_ci, row_groups
 from breakeven.tasks import BaseTask
 from breakeven.tasks.qa_metrics import answer_detection, exact_match, normalize_answer, token_f1
 from breakeven.tasks.windows import aggregate, windows
@@ -108,12 +108,13 @@ class SpanQATask(BaseTask):
         truth = np.array([row["has_answer"] for row in per_example], dtype=bool)
         said = np.array([row["predicted_answer"] for row in per_example], dtype=bool)
         detection = answer_detection(truth.tolist(), said.astype(float).tolist(), threshold=0.5)
+        groups = row_groups(per_example)
         out = {
-            name: mean_ci([row[name] for row in per_example], **bootstrap).as_dict()
+            name: mean_ci([row[name] for row in per_example], **bootstrap, groups=groups).as_dict()
             for name in ("token_f1", "exact_match")
         }
         for name in ("precision", "recall", "f1"):
-            out[f"detection_{name}"] = binary_detection_ci(truth, said, name, **bootstrap).as_dict()
+            out[f"detection_{name}"] = binary_detection_ci(truth, said, name, **bootstrap, groups=groups).as_dict()
         out["detection_aupr"] = {
             "value": detection["aupr"],
             "ci_low": float("nan"),
