@@ -14,7 +14,7 @@ from breakeven.jsonio import read_json, read_jsonl, write_json
 from breakeven.models.chat_templates import training_template
 from breakeven.runtime import package_versions
 from breakeven.tasks import adapter_config, build_task
-from breakeven.train import TRAINERS, resolve_backend
+from breakeven.train import LIBRARIES, resolve_backend, train
 from breakeven.train.request import TrainRequest
 
 TRAIN_INFO = "train_info.json"
@@ -33,7 +33,7 @@ def sha256_file(path: Path) -> str:
 
 
 def library_versions() -> dict:
-    return package_versions(("torch", "transformers", "peft", "trl", "bitsandbytes", "unsloth"))
+    return package_versions(LIBRARIES)
 
 
 def run_training(
@@ -87,7 +87,7 @@ def run_training(
         chat_template=template,
         threads=threads,
     )
-    info = TRAINERS.get(backend)(request)
+    info = train(backend, request)
     info |= {
         "backend_requested": training["backend"],
         "base_model": model["name"],
@@ -97,7 +97,7 @@ def run_training(
         "val_file": str(val_path),
         **data,
         "checkpoint_dir": str(checkpoint_dir),
-        "libraries": library_versions(),
+        "libraries": info.get("libraries") or library_versions(),  # a worker's are its interpreter's
         "host": platform.node(),
         "threads": threads,
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
