@@ -177,6 +177,20 @@ def test_training_template_renders_the_prompt_as_inference_does(name, tmp_path):
         assert prompt.endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n")  # thinking off, in the prompt
 
 
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_training_template_and_unsloth_response_markers_cut_the_same_answer(name, tmp_path):
+    """Unsloth trains from the last response marker on, in the model's own rendering: the same answer and end."""
+    from transformers import AutoTokenizer
+
+    markers = model_config(name)["response_markers"]
+    tokenizer = AutoTokenizer.from_pretrained(materialise(name, tmp_path / name, tiny_llama))
+    text = tokenizer.apply_chat_template(CONVERSATION, tokenize=False)
+    assert text.count(markers["instruction"]) == 1 and text.index(markers["instruction"]) < text.index(
+        markers["response"]
+    )
+    assert text.split(markers["response"])[-1].startswith(ANSWER + MODELS[name][2])
+
+
 def test_training_template_missing_for_an_unknown_template_names_the_config_key(tmp_path):
     """Phi-4-mini's own template has no markers and trl has no copy of it: the error says what to set."""
     model_dir = materialise("phi-4-mini", tmp_path / "phi", tiny_llama)
