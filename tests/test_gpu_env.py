@@ -59,6 +59,16 @@ def test_gpu_env_lock_pins_every_package_once_and_agrees_with_the_direct_pins():
     assert lock["transformers"] == "5.17.0" and lock["trl"] == "1.15.0"  # inside vLLM's and Unsloth's caps
 
 
+@pytest.mark.parametrize("env", ["unsloth", "vllm"])
+def test_gpu_env_conda_envs_pin_the_cuda_stack_as_the_lock_does(env):
+    """With --software-deployment-method conda the GPU rules get the same vLLM, Unsloth and caps as .venv-gpu."""
+    spec = read_yaml(REPO_ROOT / "envs" / f"{env}.yaml")
+    pip = next(entry["pip"] for entry in spec["dependencies"] if isinstance(entry, dict))
+    stack = {canonicalize_name(Requirement(line).name): line for line in pip if "==" in line}
+    shared = {name: line.split("==")[1] for name, line in stack.items() if name in pins(DIRECT)}
+    assert shared and shared == {name: pins(DIRECT)[name] for name in shared}
+
+
 @pytest.mark.slow
 def test_gpu_env_lock_resolves_against_the_published_requirements(tmp_path):
     """pip's resolver, on the packages' published metadata (nothing installed), needs nothing outside the lock."""
