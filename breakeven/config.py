@@ -155,9 +155,9 @@ class Project:
         model = self._load("model", path)
         if model["name"] != name:
             raise ConfigError(f"{path}: field 'name': {model['name']!r} must equal the file name {name!r}")
-        template = model.get("chat_template")
-        if template:
-            self._existing("chat_template", self.root / "config" / "chat_templates", template, ".jinja")
+        for key in ("chat_template", "training_chat_template"):
+            if model.get(key):
+                self._existing(key, self.root / "config" / "chat_templates", model[key], ".jinja")
         return model
 
     def _load_api_model(self, name: str, source: str) -> dict:

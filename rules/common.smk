@@ -120,6 +120,9 @@ def train_input(wildcards):
         "manifest": f"{RESULTS}/prepared/{wildcards.task}/manifest.json",
         "documents": f"resources/raw/{wildcards.task}/documents.json",
     }
+    template = PROJECT.models[wildcards.model].get("training_chat_template")
+    if template:
+        files["training_template"] = str(PROJECT.root / "config" / "chat_templates" / f"{template}.jinja")
     if SWEEP["enabled"] and not PROJECT.condition(wildcards.lora_condition).get("sweep"):
         files["choice"] = checkpoints.sweep_select.get(model=wildcards.model, task=wildcards.task).output.choice
     return files
@@ -133,7 +136,8 @@ def train_params(wildcards):
         "lora_pinned": sorted(PROJECT.condition(wildcards.lora_condition).get("lora", {})),
         "max_seq_length": PROJECT.tasks[wildcards.task]["max_seq_length"],
         "task": PROJECT.adapter_config(wildcards.task),
-        "model": {key: model[key] for key in ("name", "source", "response_markers") if key in model},
+        "model": {key: model[key] for key in ("name", "source", "response_markers") if key in model}
+        | ({"chat_template_kwargs": model["chat_template_kwargs"]} if model.get("training_chat_template") else {}),
         "training": config["training"],
     }
 
