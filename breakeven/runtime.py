@@ -41,9 +41,35 @@ def pin_caches(root: Path = REPO_ROOT) -> None:
         os.environ[var] = str(root / rel)
 
 
+GPU_PYTHON = REPO_ROOT / ".venv-gpu" / "bin" / "python"
+"""The interpreter of the GPU jobs' CUDA stack (vLLM's CUDA build, Unsloth; ``make venv-gpu``)."""
+
+
 def gpu_count() -> int:
     """NVIDIA devices visible to this process (device files, so no CUDA initialisation)."""
     return len(glob.glob("/dev/nvidia[0-9]*"))
+
+
+def gpu_python() -> Path | None:
+    """The CUDA stack's interpreter where ``make venv-gpu`` made it, else None."""
+    return GPU_PYTHON if GPU_PYTHON.exists() else None
+
+
+def gpu_stack(profile: str, devices: int | None = None) -> str:
+    """What a GPU profile says about the GPU jobs' CUDA work (``make venv-gpu``); an error on a machine with
+    NVIDIA devices (``devices``, default: this one's) that lacks the CUDA stack."""
+    devices = gpu_count() if devices is None else devices
+    if gpu_python():
+        return f"{profile}: the GPU jobs run vLLM and Unsloth under {GPU_PYTHON} (make venv-gpu)"
+    if devices:
+        raise RuntimeError(
+            f"{profile}: this machine has {devices} NVIDIA device(s) but no CUDA stack ({GPU_PYTHON} is missing): "
+            "run `make venv-gpu` first (vLLM's CUDA build and Unsloth, in .venv-gpu)"
+        )
+    return (
+        f"{profile}: no CUDA stack here ({GPU_PYTHON} is missing; make venv-gpu): on a node with NVIDIA devices "
+        "the vLLM jobs refuse to start and training uses peft"
+    )
 
 
 _HELD_SLOTS: list[int] = []  # descriptors whose locks must live as long as the job

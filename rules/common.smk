@@ -87,6 +87,21 @@ def sweep_tables():
     return expand(f"{RESULTS}/sweep/{{model}}/{{task}}/sweep.csv", model=PROJECT.models, task=tasks)
 
 
+def selection_metric_files():
+    """The gate's and the sweep's metric files: training runs and val scoring the decision cost (the TCO)."""
+    seed = config["seeds"][0]
+    gate = [path for task in PROJECT.tasks for path in base_val_metrics(task).values()] if GATE["enabled"] else []
+    sweep = [
+        f"{RESULTS}/metrics/{task}/{model}/{name}/seed{seed}.json"
+        for task in PROJECT.tasks
+        if SWEEP["enabled"] and not gated(task)
+        for model in PROJECT.models
+        for name in PROJECT.conditions
+        if PROJECT.condition(name).get("sweep")
+    ]
+    return {"gate": gate, "sweep": sweep}
+
+
 def final_outputs():
     outputs = [f"{config['paper_dir']}/paper.html", f"{config['paper_dir']}/paper.pdf"]
     if GATE["enabled"]:
@@ -113,6 +128,9 @@ def train_input(wildcards):
         "manifest": f"{RESULTS}/prepared/{wildcards.task}/manifest.json",
         "documents": f"resources/raw/{wildcards.task}/documents.json",
     }
+    template = PROJECT.models[wildcards.model].get("training_chat_template")
+    if template:
+        files["training_template"] = str(PROJECT.root / "config" / "chat_templates" / f"{template}.jinja")
     if SWEEP["enabled"] and not PROJECT.condition(wildcards.lora_condition).get("sweep"):
         files["choice"] = checkpoints.sweep_select.get(model=wildcards.model, task=wildcards.task).output.choice
     return files
@@ -126,7 +144,8 @@ def train_params(wildcards):
         "lora_pinned": sorted(PROJECT.condition(wildcards.lora_condition).get("lora", {})),
         "max_seq_length": PROJECT.tasks[wildcards.task]["max_seq_length"],
         "task": PROJECT.adapter_config(wildcards.task),
-        "model": {key: model[key] for key in ("name", "source", "response_markers") if key in model},
+        "model": {key: model[key] for key in ("name", "source", "response_markers") if key in model}
+        | ({"chat_template_kwargs": model["chat_template_kwargs"]} if model.get("training_chat_template") else {}),
         "training": config["training"],
     }
 
@@ -217,6 +236,7 @@ def score_params(wildcards):
         "task": PROJECT.adapter_config(wildcards.task),
         "kind": "api" if wildcards.model in PROJECT.api_models else PROJECT.condition(wildcards.condition)["kind"],
         "bootstrap": config["bootstrap"],
+        "group_field": PROJECT.group_field(wildcards.task),
     }
 
 

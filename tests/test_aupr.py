@@ -83,11 +83,12 @@ def test_aupr_vectorised_resamples_match_scikit_learn_with_ties():
     truth = rng.random(80) < 0.4
     scores = np.round(rng.random(80) * 4) / 4  # five distinct values: many ties
     idx = rng.integers(0, 80, size=(50, 80))
-    got = ranking_samples(truth[idx], scores[idx])
+    weights = np.stack([np.bincount(row, minlength=80) for row in idx]).astype(float)  # resamples as counts
+    got = ranking_samples(truth, scores, weights)
     for row, (ap, p80) in zip(idx, got):
         assert ap == pytest.approx(average_precision_score(truth[row], scores[row]))
         assert p80 == pytest.approx(precision_at_recall(truth[row], scores[row], 0.8))
-    assert np.isnan(ranking_samples(np.zeros((1, 5), bool), scores[None, :5])).all()  # no positive: NaN
+    assert np.isnan(ranking_samples(np.zeros(5, bool), scores[:5], np.ones((1, 5)))).all()  # no positive: NaN
     estimates = ranking_ci(truth, scores, **BOOTSTRAP)
     assert estimates["aupr"].value == pytest.approx(average_precision_score(truth, scores))
 

@@ -2,8 +2,10 @@
 
 Where ``vllm`` imports in this interpreter (a GPU node with ``envs/vllm.yaml``), the engine runs in-process.
 Otherwise the generator runs this module as a worker under the vLLM interpreter (``BREAKEVEN_VLLM_PYTHON``, else
-``.venv-vllm/bin/python`` in the checkout, made by ``make vllm-venv``): vLLM's CPU wheel pins a torch and a
-transformers that the main environment cannot share. The worker reads one request JSON and writes the answers.
+on a machine with NVIDIA devices ``.venv-gpu/bin/python``, the CUDA build made by ``make venv-gpu``, and elsewhere
+``.venv-vllm/bin/python``, the CPU build made by ``make vllm-venv``): vLLM pins a torch and a transformers that
+the main environment cannot share. The worker reads one request JSON and writes the answers. An engine never
+runs on the CPU of a machine that has NVIDIA devices.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 from breakeven import REPO_ROOT
 from breakeven.infer.base import Generation
 from breakeven.infer.logprobs import vllm_first_logprobs
-from breakeven.runtime import package_versions
+from breakeven.runtime import GPU_PYTHON, gpu_count, package_versions
 
 PYTHON_ENV = "BREAKEVEN_VLLM_PYTHON"
 """Environment variable naming the Python interpreter that has vLLM installed."""
@@ -58,7 +60,13 @@ def vllm_python() -> Path | None:
     if importlib.util.find_spec("vllm") is not None:
         return None
     configured = os.environ.get(PYTHON_ENV)
-    python = Path(configured) if configured else VENV_PYTHON
+    python = Path(configured) if configured else GPU_PYTHON if gpu_count() else VENV_PYTHON
+    if python == GPU_PYTHON and not python.exists():
+        raise RuntimeError(
+            f"inference backend 'vllm': this machine has {gpu_count()} NVIDIA device(s) and no CUDA build of vLLM "
+            f"({GPU_PYTHON} does not exist), and .venv-vllm holds the CPU build: run `make venv-gpu`, or set "
+            f"{PYTHON_ENV} to a Python with vLLM's CUDA build"
+        )
     if not python.exists():
         raise RuntimeError(
             f"inference backend 'vllm': vllm is not importable here and {python} does not exist "
@@ -144,6 +152,7 @@ class Engine:
             # eager mode (16.9 s start); CUDA keeps compilation and CUDA graphs
             enforce_eager=not self.device.startswith("cuda"),
             disable_log_stats=False,  # per-request timestamps (RequestOutput.metrics)
+            **text_only(model_dir),
             **lora,
         )
         self.lora_request = LoRARequest("adapter", 1, str(adapter_dir)) if adapter_dir else None
@@ -206,10 +215,27 @@ def _latency(output, wall: float) -> float:
     return float(stats.last_token_ts - stats.queued_ts)
 
 
+def text_only(model_dir: Path) -> dict:
+    """Engine arguments for a multimodal checkpoint (Gemma 3 has a ``vision_config``): no image per prompt, so
+    vLLM neither loads its vision tower nor reserves memory for images."""
+    config = json.loads((model_dir / "config.json").read_text())
+    return {"limit_mm_per_prompt": {"image": 0}} if "vision_config" in config else {}
+
+
 def _device() -> str:
+    """The engine's device; an error where this torch sees no CUDA on a machine that has NVIDIA devices."""
     import torch
 
-    return f"cuda:{torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else "cpu"
+    if torch.cuda.is_available():
+        return f"cuda:{torch.cuda.get_device_name(0)}"
+    if gpu_count():
+        raise RuntimeError(
+            f"inference backend 'vllm': this machine has {gpu_count()} NVIDIA device(s) but torch {torch.__version__} "
+            f"in {sys.executable} sees no CUDA (a CPU build, or a driver older than its CUDA "
+            f"{torch.version.cuda or '-'}): run `make venv-gpu` (vLLM's CUDA build, CUDA 13.0: driver >= 580) and "
+            f"unset {PYTHON_ENV}, or point it at a Python with vLLM's CUDA build"
+        )
+    return "cpu"
 
 
 def main(request_path: str, answer_path: str) -> None:

@@ -15,7 +15,7 @@ import difflib
 import re
 from typing import Any
 
-from breakeven.stats.bootstrap import classification_ci, mean_ci
+from breakeven.stats.bootstrap import classification_ci, mean_ci, row_groups
 from breakeven.tasks import BaseTask
 
 CLOSE_MATCH_CUTOFF = 0.8
@@ -125,13 +125,14 @@ class ClassificationTask(BaseTask):
         """Primary metric recomputed per bootstrap resample; accuracy and valid-label rate as means."""
         golds = [row["gold"] for row in per_example]
         preds = [row["parsed"] for row in per_example]
+        groups = row_groups(per_example)
         out = {
-            name: mean_ci([row[name] for row in per_example], **bootstrap).as_dict()
+            name: mean_ci([row[name] for row in per_example], **bootstrap, groups=groups).as_dict()
             for name in ("accuracy", "valid_label")
         }
         primary = self.cfg["primary_metric"]
         if primary != "accuracy":
-            out[primary] = classification_ci(golds, preds, self.labels, primary, **bootstrap).as_dict()
+            out[primary] = classification_ci(golds, preds, self.labels, primary, **bootstrap, groups=groups).as_dict()
         return out
 
 

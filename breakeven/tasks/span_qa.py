@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from breakeven.stats.bootstrap import binary_detection_ci, mean_ci
+from breakeven.stats.bootstrap import binary_detection_ci, mean_ci, row_groups
 from breakeven.tasks import BaseTask
 from breakeven.tasks.qa_metrics import exact_match, normalize_answer, ranking_ci, token_f1
 from breakeven.tasks.windows import aggregate, windows
@@ -163,16 +163,19 @@ class SpanQATask(BaseTask):
         per-question confidences (each with its bootstrap CI)."""
         truth = np.array([row["has_answer"] for row in per_example], dtype=bool)
         said = np.array([row["predicted_answer"] for row in per_example], dtype=bool)
+        groups = row_groups(per_example)
         out = {
-            name: mean_ci([row[name] for row in per_example], **bootstrap).as_dict()
+            name: mean_ci([row[name] for row in per_example], **bootstrap, groups=groups).as_dict()
             for name in ("token_f1", "exact_match")
         }
         for name in ("precision", "recall", "f1"):
-            out[f"detection_{name}"] = binary_detection_ci(truth, said, name, **bootstrap).as_dict()
-        return out | self._ranking_metrics(per_example, truth, bootstrap)
+            out[f"detection_{name}"] = binary_detection_ci(truth, said, name, **bootstrap, groups=groups).as_dict()
+        return out | self._ranking_metrics(per_example, truth, bootstrap, groups)
 
     @staticmethod
-    def _ranking_metrics(per_example: list[dict], truth: np.ndarray, bootstrap: dict) -> dict[str, dict]:
+    def _ranking_metrics(
+        per_example: list[dict], truth: np.ndarray, bootstrap: dict, groups: list[str] | None
+    ) -> dict[str, dict]:
         """AUPR and precision at 80% recall of the confidences; without a confidence for every question,
         both are NaN with the reason under ``unavailable``."""
         names = {"aupr": "detection_aupr", "precision_at_80_recall": "detection_p_at_80r"}
@@ -182,7 +185,7 @@ class SpanQATask(BaseTask):
             nan = float("nan")
             unavailable = {"value": nan, "ci_low": nan, "ci_high": nan, "n": len(per_example)}
             return {name: {**unavailable, "unavailable": reason or NO_CONFIDENCE} for name in names.values()}
-        estimates = ranking_ci(truth, np.array(confidences, dtype=float), **bootstrap)
+        estimates = ranking_ci(truth, np.array(confidences, dtype=float), **bootstrap, groups=groups)
         return {names[key]: estimate.as_dict() for key, estimate in estimates.items()}
 
 
