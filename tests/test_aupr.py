@@ -202,6 +202,7 @@ def outcome(text: str, first_logprobs) -> dict:
         "attempts": 1,
         "cache_hit": False,
         "error": None,
+        "truncated": False,
     }
 
 
