@@ -178,6 +178,8 @@ class Project:
             raise ConfigError(f"{path}: field 'provider': a stand-in is served OpenAI-compatible (provider: openai)")
         if api["batch"] and api["provider"] != "openai":
             raise ConfigError(f"{path}: field 'batch': the Batch API mode is OpenAI's (provider: openai)")
+        if api["logprobs"] and (api["provider"], api["api"]) != ("openai", "chat_completions"):
+            raise ConfigError(f"{path}: field 'logprobs': read from Chat Completions only (api: chat_completions)")
         if api["request_options"]:
             client = CLIENTS.get(api["provider"])  # imports the SDK only for systems with extra options
             problems = client.option_problems(api["request_options"], api["api"])

@@ -1,5 +1,5 @@
-"""Process set-up shared by the job scripts: CPU threads, in-repo caches, GPU slots, logs, and the versions of
-the packages a job ran with."""
+"""Process set-up shared by the job scripts: CPU threads, in-repo caches, GPU slots, logs, and what a job ran
+with (the versions of its packages, the git commit of the code)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import fcntl
 import glob
 import importlib.metadata
 import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -125,3 +126,20 @@ def package_versions(packages: tuple[str, ...]) -> dict[str, str]:
         except importlib.metadata.PackageNotFoundError:
             continue
     return versions
+
+
+def _git(root: Path, *args: str) -> str | None:
+    try:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return done.stdout.strip()
+
+
+def code_version(root: Path = REPO_ROOT) -> dict[str, str | bool | None]:
+    """The git commit of the checkout and whether the tree differs from it (``git_dirty``: modified, staged or
+    untracked files, ignored ones aside); both None outside a git checkout."""
+    commit = _git(root, "rev-parse", "HEAD")
+    if commit is None:
+        return {"git_commit": None, "git_dirty": None}
+    return {"git_commit": commit, "git_dirty": bool(_git(root, "status", "--porcelain"))}

@@ -6,6 +6,7 @@ import sys
 sys.path.insert(0, workflow.basedir)
 
 from breakeven.config import BASE_CONDITION, Project
+from breakeven.report.manifest import run_inputs
 from breakeven.selection.gate import is_gated
 from breakeven.runtime import prepare_job_environment
 
@@ -17,6 +18,13 @@ PROJECT = Project(config, source=" + ".join(map(str, workflow.configfiles)) or "
 config = PROJECT.config
 PRICING = str(PROJECT.root / "config" / "pricing.yaml")
 PAPER_TEMPLATE = str(PROJECT.root / "report" / "paper.qmd")
+# every file the run reads besides its config and data, hashed in the run manifest
+RUN_INPUTS = [
+    str(path)
+    for path in run_inputs(
+        PROJECT.root, list(PROJECT.tasks), PROJECT.models | PROJECT.served_models, list(PROJECT.api_models)
+    )
+]
 RESULTS = f"results/{PROJECT.run}"
 LOGS = f"logs/{PROJECT.run}"
 API_CACHE = "results/cache/api"  # shared by every run: the same request is never paid twice

@@ -26,6 +26,7 @@ rule run_manifest:
     input:
         provenance=expand("resources/raw/{task}/provenance.json", task=PROJECT.tasks),
         pricing=PRICING,
+        inputs=RUN_INPUTS,
         metrics=lambda wildcards: metric_files(),
     output:
         f"{RESULTS}/run_manifest.json",

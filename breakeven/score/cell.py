@@ -44,7 +44,10 @@ def score_cell(
         elif scores["error_class"] not in ("correct", "empty") and REFUSAL.match(output.strip()):
             scores["error_class"] = "refusal"
         group = {"group": example_group(example, group_field)} if group_field else {}
-        per_example.append({"id": example["id"], **group, **scores, **example_usage(by_id[example["id"]])})
+        prediction = by_id[example["id"]]
+        per_example.append(
+            {"id": example["id"], **group, **scores, **example_usage(prediction), **_confidence(prediction)}
+        )
     return {
         "metrics": task.metrics(per_example, bootstrap),
         "field_accuracy": _field_accuracy(per_example),
@@ -53,6 +56,16 @@ def score_cell(
         **task.cell_notes(per_example),
         "per_example": per_example,
     }
+
+
+def _confidence(prediction: dict) -> dict:
+    """A prediction's per-example confidence (and why it is missing), where its task records one; an example
+    that got no answer (an API error) ranks last."""
+    if "confidence" not in prediction:
+        return {}
+    if prediction.get("error"):
+        return {"confidence": 0.0}
+    return {key: prediction[key] for key in ("confidence", "confidence_unavailable") if key in prediction}
 
 
 USAGE_KEYS = ("latency_s", "input_tokens", "output_tokens", "cached_tokens")
