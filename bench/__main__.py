@@ -1,10 +1,13 @@
 """Run every benchmark."""
 
-from bench import api, bootstrap, predict_throughput, scheduling, serving_capacity
+from bench import api, bootstrap, predict_throughput, sandbox, scheduling, serving_capacity, summarize, tco
 
 if __name__ == "__main__":  # the vLLM engine spawns processes
     bootstrap.main()
+    summarize.main()
+    tco.main()
     api.main()
     scheduling.main()
+    sandbox.main()
     predict_throughput.main()
     serving_capacity.main()

@@ -7,6 +7,7 @@ import sys
 sys.path.insert(0, workflow.basedir)
 
 from breakeven.config import BASE_CONDITION, Project
+from breakeven.report.manifest import run_inputs
 from breakeven.selection.gate import is_gated
 from breakeven.runtime import prepare_job_environment
 from breakeven.serving.engine import adapter_name
@@ -19,6 +20,13 @@ PROJECT = Project(config, source=" + ".join(map(str, workflow.configfiles)) or "
 config = PROJECT.config
 PRICING = str(PROJECT.root / "config" / "pricing.yaml")
 PAPER_TEMPLATE = str(PROJECT.root / "report" / "paper.qmd")
+# every file the run reads besides its config and data, hashed in the run manifest
+RUN_INPUTS = [
+    str(path)
+    for path in run_inputs(
+        PROJECT.root, list(PROJECT.tasks), PROJECT.models | PROJECT.served_models, list(PROJECT.api_models)
+    )
+]
 RESULTS = f"results/{PROJECT.run}"
 LOGS = f"logs/{PROJECT.run}"
 API_CACHE = "results/cache/api"  # shared by every run: the same request is never paid twice
@@ -97,6 +105,21 @@ def sweep_tables():
     return expand(f"{RESULTS}/sweep/{{model}}/{{task}}/sweep.csv", model=PROJECT.models, task=tasks)
 
 
+def selection_metric_files():
+    """The gate's and the sweep's metric files: training runs and val scoring the decision cost (the TCO)."""
+    seed = config["seeds"][0]
+    gate = [path for task in PROJECT.tasks for path in base_val_metrics(task).values()] if GATE["enabled"] else []
+    sweep = [
+        f"{RESULTS}/metrics/{task}/{model}/{name}/seed{seed}.json"
+        for task in PROJECT.tasks
+        if SWEEP["enabled"] and not gated(task)
+        for model in PROJECT.models
+        for name in PROJECT.conditions
+        if PROJECT.condition(name).get("sweep")
+    ]
+    return {"gate": gate, "sweep": sweep}
+
+
 def final_outputs():
     outputs = [f"{config['paper_dir']}/paper.html", f"{config['paper_dir']}/paper.pdf"]
     if GATE["enabled"]:
@@ -123,6 +146,9 @@ def train_input(wildcards):
         "manifest": f"{RESULTS}/prepared/{wildcards.task}/manifest.json",
         "documents": f"resources/raw/{wildcards.task}/documents.json",
     }
+    template = PROJECT.models[wildcards.model].get("training_chat_template")
+    if template:
+        files["training_template"] = str(PROJECT.root / "config" / "chat_templates" / f"{template}.jinja")
     if SWEEP["enabled"] and not PROJECT.condition(wildcards.lora_condition).get("sweep"):
         files["choice"] = checkpoints.sweep_select.get(model=wildcards.model, task=wildcards.task).output.choice
     return files
@@ -136,7 +162,8 @@ def train_params(wildcards):
         "lora_pinned": sorted(PROJECT.condition(wildcards.lora_condition).get("lora", {})),
         "max_seq_length": PROJECT.tasks[wildcards.task]["max_seq_length"],
         "task": PROJECT.adapter_config(wildcards.task),
-        "model": {key: model[key] for key in ("name", "source", "response_markers") if key in model},
+        "model": {key: model[key] for key in ("name", "source", "response_markers") if key in model}
+        | ({"chat_template_kwargs": model["chat_template_kwargs"]} if model.get("training_chat_template") else {}),
         "training": config["training"],
     }
 
@@ -272,6 +299,7 @@ def score_params(wildcards):
         "task": PROJECT.adapter_config(wildcards.task),
         "kind": "api" if wildcards.model in PROJECT.api_models else PROJECT.condition(wildcards.condition)["kind"],
         "bootstrap": config["bootstrap"],
+        "group_field": PROJECT.group_field(wildcards.task),
     }
 
 

@@ -154,6 +154,7 @@ COST = {
     "months": 12,
     "latency_slo_s": None,
     "latency_slo_fallback_s": 5.0,
+    "error_usd": 0.0,
 }
 
 

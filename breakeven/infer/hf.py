@@ -40,11 +40,12 @@ class HFGenerator:
         max_new_tokens: int,
         batch_size: int,
         constraint: dict | None = None,
+        top_logprobs: int = 0,
     ) -> list[Generation]:
         """Answer every conversation; batches group prompts of similar length to limit padding.
 
         ``constraint`` (see ``breakeven.infer.constraints``) restricts every answer to a label choice or a JSON
-        schema."""
+        schema; ``top_logprobs`` > 0 records that many first-token candidates per answer."""
         prompts = [
             self.tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in conversations
         ]
@@ -53,7 +54,7 @@ class HFGenerator:
         grammar = self._compile(constraint) if constraint else None
         results: dict[int, Generation] = {}
         for batch in tqdm(list(self._batches(order, batch_size)), desc="generate", unit="batch", mininterval=5):
-            answers = self._generate_batch([prompts[i] for i in batch], max_new_tokens, grammar)
+            answers = self._generate_batch([prompts[i] for i in batch], max_new_tokens, grammar, top_logprobs)
             for index, generation in zip(batch, answers):
                 results[index] = generation
         return [results[i] for i in range(len(prompts))]
@@ -66,10 +67,15 @@ class HFGenerator:
         info = xgrammar.TokenizerInfo.from_huggingface(self.tokenizer, vocab_size=self.model.config.vocab_size)
         return compile_for_xgrammar(constraint, xgrammar.GrammarCompiler(info))
 
-    def _generate_batch(self, prompts: list[str], max_new_tokens: int, grammar=None) -> list[Generation]:
+    def _generate_batch(
+        self, prompts: list[str], max_new_tokens: int, grammar=None, top_logprobs: int = 0
+    ) -> list[Generation]:
         import torch
 
+        from breakeven.infer.logprobs import FirstStepLogprobs
+
         inputs = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
+        first = FirstStepLogprobs(top_logprobs) if top_logprobs else None
         start = time.perf_counter()
         with torch.inference_mode():
             output = self.model.generate(
@@ -77,16 +83,17 @@ class HFGenerator:
                 max_new_tokens=max_new_tokens,
                 do_sample=False,
                 pad_token_id=self.tokenizer.pad_token_id,
-                logits_processor=self._processors(grammar),
+                logits_processor=self._processors(grammar) + ([first] if first else []),
             )
         latency = time.perf_counter() - start
         new_tokens = output[:, inputs["input_ids"].shape[1] :]
         stops = self._stop_ids()
         generations = []
-        for row, prompt_mask in zip(new_tokens.tolist(), inputs["attention_mask"].tolist()):
+        for index, (row, prompt_mask) in enumerate(zip(new_tokens.tolist(), inputs["attention_mask"].tolist())):
             used = next((k + 1 for k, token in enumerate(row) if token in stops), len(row))
             text = self.tokenizer.decode(row[:used], skip_special_tokens=True)
-            generations.append(Generation(text.strip(), latency, int(sum(prompt_mask)), used))
+            candidates = first.pairs(index, self.tokenizer) if first else None
+            generations.append(Generation(text.strip(), latency, int(sum(prompt_mask)), used, candidates))
         return generations
 
     @staticmethod

@@ -12,14 +12,19 @@ from breakeven.infer import GENERATORS
 from breakeven.infer.base import Generation
 from breakeven.infer.constraints import output_constraint
 from breakeven.jsonio import read_jsonl, write_json, write_jsonl
+from breakeven.runtime import code_version, package_versions
 from breakeven.tasks import Task, adapter_config, build_task
+
+PACKAGES = ("torch", "transformers", "peft", "accelerate", "xgrammar")
+"""What the transformers backend runs with (the vLLM backend reports its worker's)."""
 
 
 def prediction_row(task: Task, example_id: str, answers: list[Generation]) -> dict:
-    """One example's answer; multi-request tasks combine theirs (tokens add up, latency is the slowest)."""
+    """One example's answer (and confidence, for tasks with one); multi-request tasks combine theirs (tokens add
+    up, latency is the slowest)."""
     row = {
         "id": example_id,
-        "output": task.combine([a.text for a in answers]),
+        **task.answer([a.text for a in answers], [a.first_logprobs for a in answers]),
         "latency_s": max(a.latency_s for a in answers),
         "input_tokens": sum(a.input_tokens for a in answers),
         "output_tokens": sum(a.output_tokens for a in answers),
@@ -64,7 +69,11 @@ def run_local_predictions(
     generator = generator or GENERATORS.get(inference["backend"])(model_dir, adapter_dir)
     load = time.perf_counter() - start
     flat = generator.generate(
-        [c for group in requests for c in group], cell["max_new_tokens"], inference["batch_size"], constraint
+        [c for group in requests for c in group],
+        cell["max_new_tokens"],
+        inference["batch_size"],
+        constraint,
+        top_logprobs=task.top_logprobs,
     )
     # vLLM's worker reports its generation time without its engine start (a one-off cost, recorded apart)
     job_wall = time.perf_counter() - start - load
@@ -91,5 +100,7 @@ def run_local_predictions(
             "job_wall_s": job_wall,
             "throughput_per_s": len(test) / wall if wall else None,
             "host": platform.node(),
+            "packages": getattr(generator, "packages", None) or package_versions(PACKAGES),
+            **code_version(),
         },
     )

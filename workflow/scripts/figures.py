@@ -1,5 +1,5 @@
 """Figures of the paper: accuracy vs cost, TCO vs daily volume, data efficiency, metric CIs, latency, serving
-capacity."""
+capacity, and the break-even over the cost of a wrong answer."""
 
 import pandas as pd
 
@@ -7,6 +7,7 @@ from breakeven.report.figures import (
     accuracy_vs_cost,
     capacity,
     data_efficiency,
+    error_cost_curves,
     latency,
     metric_with_ci,
     tco_curves,
@@ -23,3 +24,4 @@ latency(cells, costs, snakemake.output.latency)
 tco_curves(costs, pd.read_csv(snakemake.input.breakeven), snakemake.params.months, snakemake.output.tco)
 tables = [pd.read_csv(path) for path in snakemake.input.capacity]
 capacity(pd.concat(tables, ignore_index=True), costs, cells, snakemake.output.capacity)
+error_cost_curves(pd.read_csv(snakemake.input.error_cost), snakemake.params.error_usd, snakemake.output.error_cost)
