@@ -47,11 +47,12 @@ $(GPU_VENV)/.installed: requirements-gpu.lock
 	touch $@
 
 ## run: set up and run the whole workflow on the embedded default (CPU, offline); paper in report/
-run: venv
+## (.venv-vllm too: the default's stand-in API is SmolLM2 behind vLLM's OpenAI server)
+run: venv vllm-venv
 	$(BIN)/snakemake --cores $(CORES) --resources gpu=1
 
 ## smoke: the same DAG on ~12-row splits, under results/smoke/
-smoke: venv
+smoke: venv vllm-venv
 	$(BIN)/snakemake --cores $(CORES) --resources gpu=1 --configfile config/smoke.yaml
 
 ## sandbox-tools: bubblewrap and libseccomp, which the MBPP sandbox needs (apt-get as root, else says what to install)

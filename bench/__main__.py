@@ -1,6 +1,6 @@
 """Run every benchmark."""
 
-from bench import api, bootstrap, predict_throughput, sandbox, scheduling, summarize, tco
+from bench import api, bootstrap, predict_throughput, sandbox, scheduling, serving_capacity, summarize, tco
 
 if __name__ == "__main__":  # the vLLM engine spawns processes
     bootstrap.main()
@@ -10,3 +10,4 @@ if __name__ == "__main__":  # the vLLM engine spawns processes
     scheduling.main()
     sandbox.main()
     predict_throughput.main()
+    serving_capacity.main()

@@ -8,6 +8,7 @@ import glob
 import importlib.metadata
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -25,10 +26,15 @@ CACHE_ENV = {
 
 def prepare_job_environment() -> None:
     """Environment every job inherits: tool caches under the checkout (nothing under $HOME) unless the user
-    set them, and this package importable from any interpreter (conda envs do not install it)."""
+    set them, this interpreter first on PATH, and this package importable from any interpreter (conda envs do
+    not install it)."""
     for var, rel in CACHE_ENV.items():
         os.environ.setdefault(var, str(REPO_ROOT / rel))
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # a shell rule's `python` is this interpreter (a conda env activated for a job puts its own in front)
+    interpreter_dir = str(Path(sys.executable).parent)
+    if os.environ.get("PATH", "").split(os.pathsep)[0] != interpreter_dir:
+        os.environ["PATH"] = os.pathsep.join(filter(None, [interpreter_dir, os.environ.get("PATH")]))
     paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
     if str(REPO_ROOT) not in paths:
         os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), *paths]))

@@ -1,5 +1,6 @@
 # Config validation, wildcard constraints, paths and input functions shared by every stage.
 import functools
+import json
 import re
 import sys
 
@@ -9,6 +10,7 @@ from breakeven.config import BASE_CONDITION, Project
 from breakeven.report.manifest import run_inputs
 from breakeven.selection.gate import is_gated
 from breakeven.runtime import prepare_job_environment
+from breakeven.serving.engine import adapter_name
 
 prepare_job_environment()
 
@@ -32,6 +34,12 @@ CELLS = PROJECT.cells()
 LORA_CONDITIONS = [name for name, cond in PROJECT.conditions.items() if cond["kind"] == "lora"]
 GATE = config["base_selection"]
 SWEEP = config["sweep"]
+SERVING = config["serving"]
+# vllm: one OpenAI server per base model (a service job) answers the grid's cells; the generated conditions (the
+# gate's base_val, the sweep points) keep per-job engines: their results feed checkpoints upstream of training
+SHARED_ENGINE = config["inference"]["backend"] == "vllm" and SERVING["shared_engine"]
+SERVED_CONDITIONS = list(config["conditions"]) if SHARED_ENGINE else []
+OWN_ENGINE_CONDITIONS = [name for name in PROJECT.conditions if name not in SERVED_CONDITIONS]
 
 
 def _alternatives(names):
@@ -73,6 +81,16 @@ def metric_files():
         cell_path("metrics", cell, ".json")
         for cell in CELLS
         if not (cell.kind == "lora" and cell.task in gated_tasks)
+    ]
+
+
+def capacity_files():
+    """The capacity table of every local cell (the gate's dropped LoRA cells left out)."""
+    gated_tasks = {task for task in PROJECT.tasks if gated(task)}
+    return [
+        cell_path("serving", cell, ".csv")
+        for cell in CELLS
+        if cell.kind != "api" and not (cell.kind == "lora" and cell.task in gated_tasks)
     ]
 
 
@@ -158,7 +176,11 @@ def checkpoint_dir(wildcards):
 
 
 def adapter_dir(wildcards):
-    return f"{RESULTS}/adapters/{wildcards.model}/{wildcards.task}/{wildcards.condition}/seed{wildcards.seed}"
+    return adapter_path(wildcards.model, wildcards.task, wildcards.condition, wildcards.seed)
+
+
+def adapter_path(model, task, condition, seed):
+    return f"{RESULTS}/adapters/{model}/{task}/{condition}/seed{seed}"
 
 
 def predict_input(wildcards):
@@ -183,6 +205,47 @@ def predict_params(wildcards):
         "structured_output": PROJECT.tasks[wildcards.task]["structured_output"],
         "inference": config["inference"],
     }
+
+
+def engine_address(wildcards):
+    return f"{RESULTS}/serving/engines/{wildcards.model}.json"
+
+
+def served_input(wildcards):
+    """A cell answered by its base model's shared engine: its predict inputs and the engine (ancient: the engine
+    running for another cell is no reason to rerun this one)."""
+    return predict_input(wildcards) | {"engine": ancient(engine_address(wildcards))}
+
+
+def served_adapters(wildcards):
+    """Name -> adapter folder of every LoRA cell the model's shared engine serves."""
+    return {
+        adapter_name(cell.task, cell.condition, cell.seed): adapter_path(cell.system, cell.task, cell.condition, cell.seed)
+        for cell in CELLS
+        if cell.system == wildcards.model and cell.kind == "lora" and not gated(cell.task)
+    }
+
+
+def engine_spec(wildcards):
+    """The shared engine's command-line spec (JSON): the model, its adapters, batch and LoRA slots."""
+    return json.dumps(
+        {
+            "model_dir": f"resources/models/{wildcards.model}",
+            "adapters": served_adapters(wildcards),
+            "max_num_seqs": max(config["inference"]["batch_size"], SERVING["max_concurrency"]),
+            "max_loras": SERVING["max_loras"],
+            "timeout_s": SERVING["engine_timeout_s"],
+        },
+        sort_keys=True,
+    )
+
+
+LOAD_BUDGET = ("max_concurrency", "requests_per_level", "seconds_per_level")
+
+
+def capacity_params(wildcards):
+    """The cell's prediction slice and the load test's budget."""
+    return predict_params(wildcards) | {"serving": {key: SERVING[key] for key in LOAD_BUDGET}}
 
 
 def predict_api_input(wildcards):

@@ -3,6 +3,7 @@ rule figures:
         cells=rules.summarize.output.cells,
         costs=rules.tco.output.costs,
         breakeven=rules.tco.output.breakeven,
+        capacity=lambda wildcards: capacity_files(),
         error_cost=rules.tco.output.error_cost,
     output:
         accuracy_vs_cost=f"{RESULTS}/figures/accuracy_vs_cost.png",
@@ -10,6 +11,7 @@ rule figures:
         data_efficiency=f"{RESULTS}/figures/data_efficiency.png",
         metric_ci=f"{RESULTS}/figures/metric_ci.png",
         latency=f"{RESULTS}/figures/latency.png",
+        capacity=f"{RESULTS}/figures/capacity.png",
         error_cost=f"{RESULTS}/figures/error_cost.png",
     params:
         months=config["cost"]["months"],

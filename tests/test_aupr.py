@@ -269,6 +269,7 @@ def test_aupr_unavailable_shows_as_a_dash_with_its_reason_in_the_paper():
     costs = pd.DataFrame(
         [{**{k: c[k] for k in keys}, "cost_per_1k": 1.0, "cost_per_1k_correct": 2.0} for c in cells]
     ).assign(cost_per_1k_correct_low=1.5, cost_per_1k_correct_high=2.5)
+    costs = costs.assign(serving_concurrency=nan, serving_latency_p50_s=nan, serving_latency_p95_s=nan)  # no load test
     table = results_table(cells_wide(cells), metrics_long(cells), costs)
     rows = {line.split(" | ")[0].strip("| "): line for line in table.splitlines() if line.startswith("| ")}
     assert " 0.710 | 0.710 |" in rows["local"] and " – | – |" in rows["gpt"]

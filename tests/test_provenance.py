@@ -44,8 +44,7 @@ def test_provenance_inputs_cover_tasks_prompts_prices_schemas_templates():
         "config/schemas/config.schema.yaml",
         "config/chat_templates/chatml.jinja",
         "config/models/smollm2-135m.yaml",
-        "config/api_models/standin-tiny.yaml",
-        "config/models/tiny-random-llama.yaml",  # served by the stand-in
+        "config/api_models/standin-api.yaml",
     } <= names
     assert all((REPO_ROOT / name).is_file() for name in names)
 

@@ -34,6 +34,20 @@ def prediction_row(task: Task, example_id: str, answers: list[Generation]) -> di
     return row
 
 
+def cell_requests(
+    cell: dict, test_path: Path, fewshot_path: Path, manifest_path: Path, documents_path: Path
+) -> tuple[Task, list[dict], list[list[list[dict]]], dict | None]:
+    """A cell's task adapter, its test rows, the conversations each row needs, and its output constraint."""
+    task_cfg = adapter_config(cell["task"], manifest_path)
+    task = build_task(task_cfg, REPO_ROOT)
+    test = attach_documents(read_jsonl(test_path), documents_path)
+    shots = attach_documents(read_jsonl(fewshot_path)[: cell["shots"]], documents_path)
+    if len(shots) < cell["shots"]:
+        raise ValueError(f"{fewshot_path}: {cell['shots']} shots asked, the pool holds {len(shots)}")
+    constraint = output_constraint(task_cfg) if cell.get("structured_output") else None
+    return task, test, [task.requests(row, shots) for row in test], constraint
+
+
 def run_local_predictions(
     cell: dict,
     model_dir: Path,
@@ -45,18 +59,14 @@ def run_local_predictions(
     out_predictions: Path,
     out_run: Path,
     threads: int,
+    generator=None,
 ) -> None:
-    """Answer every test example of a cell; write one JSONL row per example and the run's timing."""
-    task_cfg, inference = adapter_config(cell["task"], manifest_path), cell["inference"]
-    task = build_task(task_cfg, REPO_ROOT)
-    test = attach_documents(read_jsonl(test_path), documents_path)
-    shots = attach_documents(read_jsonl(fewshot_path)[: cell["shots"]], documents_path)
-    if len(shots) < cell["shots"]:
-        raise ValueError(f"{fewshot_path}: {cell['shots']} shots asked, the pool holds {len(shots)}")
-    constraint = output_constraint(task_cfg) if cell.get("structured_output") else None
+    """Answer every test example of a cell; write one JSONL row per example and the run's timing. ``generator``:
+    one already serving the model (the shared engine's client), else the configured backend is loaded."""
+    inference = cell["inference"]
+    task, test, requests, constraint = cell_requests(cell, test_path, fewshot_path, manifest_path, documents_path)
     start = time.perf_counter()
-    generator = GENERATORS.get(inference["backend"])(model_dir, adapter_dir)
-    requests = [task.requests(row, shots) for row in test]
+    generator = generator or GENERATORS.get(inference["backend"])(model_dir, adapter_dir)
     load = time.perf_counter() - start
     flat = generator.generate(
         [c for group in requests for c in group],

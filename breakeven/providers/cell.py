@@ -28,7 +28,7 @@ from breakeven.providers.batch import run_batch
 from breakeven.providers.cache import ResponseCache, request_key
 from breakeven.providers.limits import Limiter
 from breakeven.providers.redact import dotenv_paths
-from breakeven.providers.server import transformers_server
+from breakeven.providers.server import standin_server
 from breakeven.providers.structured import output_schema, unwrap
 from breakeven.runtime import code_version, package_versions
 from breakeven.tasks import adapter_config, build_task
@@ -303,6 +303,13 @@ async def answer_and_close(client, requests: dict[str, dict], cache_dir: Path, l
         await client.aclose()
 
 
+def standin_packages(system: dict) -> tuple[str, ...]:
+    """The packages serving a stand-in API from this environment (vLLM's server runs in ``.venv-vllm``; its log
+    names its version)."""
+    standin = system.get("standin")
+    return ("transformers",) if standin and standin["server"] == "transformers" else ()
+
+
 def run_api_predictions(
     cell: dict,
     standin_model: Path | None,
@@ -337,7 +344,7 @@ def run_api_predictions(
         base_url, model = system["base_url"], system["model"]
         if system.get("standin"):
             log_path = server_log or out_run.with_suffix(".server.log")
-            base_url, model = stack.enter_context(transformers_server(standin_model, log_path)), str(standin_model)
+            base_url, model = stack.enter_context(standin_server(system, standin_model, log_path)), str(standin_model)
         client = CLIENTS.get(system["provider"])(system, key, base_url)
         stack.enter_context(client.redactor.masking_logs())
         stack.enter_context(client.redactor.masking_errors())
@@ -362,7 +369,7 @@ def run_api_predictions(
         "truncated": truncated,
         "wall_s": wall,
         "throughput_per_s": len(rows) / wall if wall else None,
-        "packages": package_versions(("openai", "google-genai", *(("transformers",) if system.get("standin") else ()))),
+        "packages": package_versions(("openai", "google-genai", *standin_packages(system))),
         **code_version(),
     }
     write_jsonl(out_predictions, rows)

@@ -10,6 +10,7 @@ import pandas as pd
 from breakeven.cost.model import hourly_usd
 from breakeven.report.base_evaluation import gate_fragment, sweep_fragment
 from breakeven.report.cost_inputs import cost_inputs_table
+from breakeven.report.figures import serving_latency
 from breakeven.report.hypotheses import hypotheses_list, hypotheses_results, variability_table
 from breakeven.report.markdown import pipe_table
 from breakeven.report.provenance import provenance_text
@@ -40,7 +41,7 @@ def results_table(cells: pd.DataFrame, metrics: pd.DataFrame, costs: pd.DataFram
     there are several seeds."""
     keys = ["task", "system", "condition", "seed"]
     cost_columns = ["cost_per_1k", "cost_per_1k_correct", "cost_per_1k_correct_low", "cost_per_1k_correct_high"]
-    merged = cells.merge(costs[[*keys, *cost_columns]], on=keys, how="left")
+    merged = serving_latency(cells, costs).merge(costs[[*keys, *cost_columns]], on=keys, how="left")
     parts = []
     for task, group in merged.groupby("task"):
         primary = group["primary_metric"].iloc[0]
@@ -75,13 +76,14 @@ def results_table(cells: pd.DataFrame, metrics: pd.DataFrame, costs: pd.DataFram
             f"{header_name(primary)} [95% CI]",
             *map(header_name, others),
             "latency p50 / p95 (s)",
-            "s / query",
+            "s / query (eval batch)",
             "$ / 1K",
             "$ / 1K correct [95% CI]",
         ]
         caption = (
             f"{task}: test-set results, n = {int(group['n_test'].iloc[0])} examples; CIs from a percentile "
-            "bootstrap over examples; latency is the wall time of a request's batch."
+            "bootstrap over examples. Latency: self-hosted cells from the load test at the concurrency their cost "
+            "uses (the cost table says which), API cells as measured."
         )
         parts.append(pipe_table(header, rows, caption) + unavailable_notes(metrics[metrics["task"] == task]))
     return "\n".join(parts)
@@ -122,6 +124,10 @@ def cost_table(costs: pd.DataFrame, breakeven: pd.DataFrame, months: int) -> str
             r["condition"],
             r["deployment"],
             money(r["cost_per_1k"]),
+            serving_level(r),
+            money(r["cost_per_1k"] * r["eval_seconds_per_query"] / r["seconds_per_query"])
+            if r["kind"] != "api" and pd.notna(r.get("eval_seconds_per_query"))
+            else "–",
             money(r["error_per_query"] * 1000),
             f"{money(r['train_usd'])} + {money(r['selection_usd'])} + {money(r['engineering_usd'])}",
             money(r["floor_monthly"]),
@@ -135,6 +141,8 @@ def cost_table(costs: pd.DataFrame, breakeven: pd.DataFrame, months: int) -> str
         "condition",
         "deployment",
         "$/1K queries",
+        "serving concurrency · p95 vs latency target",
+        "$/1K at the eval batch",
         "errors $/1K",
         "fixed $: training + selection + engineering",
         "floor $/month",
@@ -145,10 +153,23 @@ def cost_table(costs: pd.DataFrame, breakeven: pd.DataFrame, months: int) -> str
         rows,
         f"Cost per 1K queries, expected cost of wrong answers, one-off costs (the cell's training, the gate's and "
         f"the sweep's runs it owes, engineering), always-on floor, and the daily volume above which self-hosting "
-        f"is cheaper than each API over {months} months, with its 95% interval over resampled test examples. API "
-        "rows are measured (usage reported by the API, billed at config/pricing.yaml prices) or, where a task has "
-        "no API cell, estimated from the local prompts' tokens; a stand-in is a local model served behind the API "
-        "path and billed at the named API's prices.",
+        f"is cheaper than each API over {months} months, with its 95% interval over resampled test examples. A "
+        "self-hosted row is priced at its serving capacity: the throughput of the highest load-test concurrency "
+        "whose p95 latency meets the task's latency target (the column names both); the evaluation batch's figure "
+        "is shown beside it. API rows are measured (usage reported by the API, billed at config/pricing.yaml "
+        "prices) or, where a task has no API cell, estimated from the local prompts' tokens; a stand-in is a local "
+        "model served behind the API path and billed at the named API's prices.",
+    )
+
+
+def serving_level(row: dict) -> str:
+    """The load-test level a self-hosted row's cost uses, its p95 latency and the target it was held to."""
+    if row["kind"] == "api" or pd.isna(row.get("serving_concurrency")):
+        return "–"
+    relation = "≤" if str(row["meets_slo"]) == "True" else "> (no level meets it)"
+    return (
+        f"{row['serving_concurrency']:.0f} · {row['serving_latency_p95_s']:.2f} s {relation} "
+        f"{row['latency_slo_s']:.2f} s ({row['latency_slo_source']})"
     )
 
 
