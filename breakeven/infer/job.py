@@ -50,7 +50,7 @@ def run_local_predictions(
         raise ValueError(f"{fewshot_path}: {cell['shots']} shots asked, the pool holds {len(shots)}")
     constraint = output_constraint(task_cfg) if cell.get("structured_output") else None
     start = time.perf_counter()
-    generator = GENERATORS.get(inference["backend"])(model_dir, adapter_dir)
+    generator = GENERATORS.get(inference["backend"])(model_dir, adapter_dir, prefix_cache=inference["prefix_cache"])
     requests = [task.requests(row, shots) for row in test]
     load = time.perf_counter() - start
     flat = generator.generate(
@@ -75,6 +75,7 @@ def run_local_predictions(
             "device": getattr(generator, "device", "unknown"),
             "load_s": load,
             "engine_start_s": getattr(generator, "engine_start_s", None),
+            "prefix_cache": generator.cache_stats if inference["prefix_cache"] else None,
             "threads": threads,
             "n": len(test),
             "wall_s": wall,
