@@ -67,9 +67,9 @@ def test_cached_prefix_gives_the_uncached_answers(tiny):
 def test_padding_between_prefix_and_suffix_keeps_positions_and_mask(tiny):
     """Next-token logits of every row (suffixes of different lengths, so padded between prefix and suffix)
     equal those of the uncached left-padded batch."""
-    import copy
-
     import torch
+
+    from breakeven.infer.shared_prefix import SharedPrefixCache, sharing
 
     generator = HFGenerator(*tiny)
     prompts = [
@@ -77,9 +77,8 @@ def test_padding_between_prefix_and_suffix_keeps_positions_and_mask(tiny):
     ]
     ids = generator.tokenizer(prompts, add_special_tokens=False)["input_ids"]
     prefix_ids, prefix_cache = generator._prefix(ids)
-    with torch.inference_mode():
-        cache = copy.deepcopy(prefix_cache)
-        cache.batch_repeat_interleave(len(ids))
+    cache = SharedPrefixCache(prefix_cache)
+    with torch.inference_mode(), sharing(cache):
         inputs = generator._inputs(ids, prefix_ids)
         position_ids = (inputs["attention_mask"].cumsum(-1) - 1).clamp(min=0)[:, len(prefix_ids) :]
         cached = generator.model(
@@ -88,6 +87,7 @@ def test_padding_between_prefix_and_suffix_keeps_positions_and_mask(tiny):
             position_ids=position_ids,
             past_key_values=cache,
         ).logits[:, -1]
+    with torch.inference_mode():
         plain = generator._inputs(ids, [])
         position_ids = (plain["attention_mask"].cumsum(-1) - 1).clamp(min=0)
         uncached = generator.model(**plain, position_ids=position_ids).logits[:, -1]

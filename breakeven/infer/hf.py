@@ -2,15 +2,15 @@
 structured-output constraint (xgrammar logits processor, the engine vLLM uses by default).
 
 Prefix caching: the prompts of a cell share a prefix (the system prompt with its label list, and for few-shot
-cells the shots). Its KV cache is computed once per ``generate`` call and copied into every batch, so a batch
-prefills only its own suffixes. Each row of a batch is ``prefix + padding + suffix``: the padding sits between
-the two, masked out, and positions follow the attention mask, so every token keeps the position and the context
-it has in the uncached left-padded prompt.
+cells the shots). Its KV cache is computed once per ``generate`` call and shared by every batch, so a batch
+prefills only its own suffixes and its decoding reads the prefix once per step, not once per row (see
+``breakeven.infer.shared_prefix``). Each row of a batch is ``prefix + padding + suffix``: the padding sits
+between the two, masked out, and positions follow the attention mask, so every token keeps the position and the
+context it has in the uncached left-padded prompt.
 """
 
 from __future__ import annotations
 
-import copy
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,7 +45,9 @@ class HFGenerator:
         self.tokenizer = AutoTokenizer.from_pretrained(model_dir, padding_side="left")
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        model = AutoModelForCausalLM.from_pretrained(model_dir)
+        from breakeven.infer.shared_prefix import ATTENTION
+
+        model = AutoModelForCausalLM.from_pretrained(model_dir, attn_implementation=ATTENTION)
         if adapter_dir is not None:
             from peft import PeftModel
 
@@ -84,18 +86,22 @@ class HFGenerator:
         return [results[i] for i in range(len(ids))]
 
     def _prefix(self, ids: list[list[int]]) -> tuple[list[int], object | None]:
-        """The shared prefix's tokens and KV cache (no tokens and no cache without prefix caching)."""
+        """The shared prefix's tokens and batch-1 KV cache (none without prefix caching, or where the model's
+        attention is not one ``shared_prefix`` serves)."""
         import torch
         from transformers import DynamicCache
+
+        from breakeven.infer.shared_prefix import supports_shared_prefix
 
         length = shared_prefix_length(ids) if self.prefix_cache and ids else 0
         start, cache = time.perf_counter(), None
         if length:
             with torch.inference_mode():
                 prefix = torch.tensor([ids[0][:length]], device=self.device)
-                cache = self.model(
-                    input_ids=prefix, past_key_values=DynamicCache(config=self.model.config)
-                ).past_key_values
+                cache = self.model(input_ids=prefix, past_key_values=DynamicCache(config=self.model.config))
+                cache = cache.past_key_values
+            if not supports_shared_prefix(self.model, cache):
+                length, cache = 0, None
         total = sum(len(s) for s in ids)
         self.cache_stats = {
             "prefix_tokens": length,
@@ -128,14 +134,13 @@ class HFGenerator:
     def _generate_batch(self, batch: list[list[int]], max_new_tokens: int, grammar, prefix) -> list[Generation]:
         import torch
 
+        from breakeven.infer.shared_prefix import SharedPrefixCache, sharing
+
         prefix_ids, prefix_cache = prefix
         inputs = self._inputs(batch, prefix_ids)
         start = time.perf_counter()
-        with torch.inference_mode():
-            cache = None
-            if prefix_cache is not None:
-                cache = copy.deepcopy(prefix_cache)
-                cache.batch_repeat_interleave(len(batch))
+        cache = SharedPrefixCache(prefix_cache) if prefix_cache is not None else None
+        with torch.inference_mode(), sharing(cache):
             output = self.model.generate(
                 **inputs,
                 past_key_values=cache,
