@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from breakeven.train.fused_head import score_labelled_positions_only
 from breakeven.train.request import TrainRequest
 from breakeven.train.sft import callbacks, fit, resume_point, sft_kwargs
 
@@ -30,21 +31,21 @@ def load_model(request: TrainRequest, cuda: bool):
     return prepare_model_for_kbit_training(model, use_gradient_checkpointing=cuda)
 
 
-def train_lora(request: TrainRequest) -> dict:
-    """Train a LoRA adapter into ``request.out_dir``; return what the TCO and the paper need."""
+def build_trainer(request: TrainRequest, callbacks: list | None = None, **overrides):
+    """trl's SFTTrainer for a cell: loss on assistant tokens only, the fused LM head scoring labelled positions
+    only; ``overrides`` replace ``SFTConfig`` arguments (tests and benchmarks)."""
     import torch
     from datasets import Dataset
     from peft import LoraConfig
     from transformers import AutoTokenizer
     from trl import SFTConfig, SFTTrainer
 
-    started = time.perf_counter()
-    resume_from, prior = resume_point(request)
     cuda = torch.cuda.is_available()
+    score_labelled_positions_only()
     lora = request.lora
-    trainer = SFTTrainer(
+    return SFTTrainer(
         model=load_model(request, cuda),
-        args=SFTConfig(**sft_kwargs(request, cuda), assistant_only_loss=True),
+        args=SFTConfig(**sft_kwargs(request, cuda) | overrides, assistant_only_loss=True),
         train_dataset=Dataset.from_list(request.train),
         eval_dataset=Dataset.from_list(request.val) if request.val else None,
         processing_class=AutoTokenizer.from_pretrained(request.model_dir),
@@ -55,6 +56,13 @@ def train_lora(request: TrainRequest) -> dict:
             target_modules=lora["target_modules"],
             task_type="CAUSAL_LM",
         ),
-        callbacks=callbacks(request, prior, started),
+        callbacks=callbacks,
     )
+
+
+def train_lora(request: TrainRequest) -> dict:
+    """Train a LoRA adapter into ``request.out_dir``; return what the TCO and the paper need."""
+    started = time.perf_counter()
+    resume_from, prior = resume_point(request)
+    trainer = build_trainer(request, callbacks(request, prior, started))
     return fit(trainer, request, "peft", resume_from, prior, started)
