@@ -3,14 +3,19 @@ rule figures:
         cells=rules.summarize.output.cells,
         costs=rules.tco.output.costs,
         breakeven=rules.tco.output.breakeven,
+        capacity=lambda wildcards: capacity_files(),
+        error_cost=rules.tco.output.error_cost,
     output:
         accuracy_vs_cost=f"{RESULTS}/figures/accuracy_vs_cost.png",
         tco=f"{RESULTS}/figures/tco.png",
         data_efficiency=f"{RESULTS}/figures/data_efficiency.png",
         metric_ci=f"{RESULTS}/figures/metric_ci.png",
         latency=f"{RESULTS}/figures/latency.png",
+        capacity=f"{RESULTS}/figures/capacity.png",
+        error_cost=f"{RESULTS}/figures/error_cost.png",
     params:
         months=config["cost"]["months"],
+        error_usd=config["cost"]["error_usd"],
     log:
         f"{LOGS}/figures.log",
     conda:
@@ -23,6 +28,7 @@ rule run_manifest:
     input:
         provenance=expand("resources/raw/{task}/provenance.json", task=PROJECT.tasks),
         pricing=PRICING,
+        inputs=RUN_INPUTS,
         metrics=lambda wildcards: metric_files(),
     output:
         f"{RESULTS}/run_manifest.json",

@@ -12,7 +12,8 @@ import yaml
 from conftest import MIRROR
 from workflow_cli import planned_jobs, run_workflow
 
-from breakeven.jsonio import read_json, read_jsonl
+from breakeven import REPO_ROOT
+from breakeven.jsonio import read_json, read_jsonl, read_yaml
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +27,12 @@ E2E_CONFIG = {
         "support_email": {"test_sample_size": 12, "val_sample_size": 8, "fewshot_pool": 10, "max_new_tokens": 24}
     },
     "inference": {"batch_size": 4},
+    "serving": {"max_concurrency": 2, "requests_per_level": 2, "seconds_per_level": 1},
     "bootstrap": {"n_resamples": 200},
+    "hypotheses": [
+        {**hypothesis, "worse_system": "standin-tiny"} if "worse_system" in hypothesis else hypothesis
+        for hypothesis in read_yaml(REPO_ROOT / "config" / "config.yaml")["hypotheses"]
+    ],
 }
 
 
@@ -61,8 +67,22 @@ def test_outputs_of_every_stage(e2e):
     costs = pd.read_csv(results / "tco" / "costs.csv")
     assert set(costs["kind"]) == {"prompt", "lora", "api"}
     assert (costs["per_query"] > 0).all()
+    # self-hosted cells priced at their serving capacity, held to the stand-in API's measured p95
+    local = costs[costs["kind"] != "api"]
+    assert set(local["serving_concurrency"]) <= {1, 2} and local["latency_slo_s"].notna().all()
+    assert (
+        set(local["latency_slo_source"]) == {"standin-tiny measured p95"}
+        and local["eval_seconds_per_query"].gt(0).all()
+    )
+    tables = sorted((results / "serving" / "support_email" / "tiny-random-llama").glob("*/seed0.csv"))
+    assert sorted(p.parent.name for p in tables) == ["five_shot", "lora_200", "lora_50", "zero_shot"]
+    for path in tables:
+        table = pd.read_csv(path)
+        assert list(table["concurrency"]) == [1, 2] and table["requests"].between(table["concurrency"], 2).all()
+        assert (table["latency_p50_s"] <= table["latency_p95_s"]).all() and (table["queries_per_s"] > 0).all()
     paired = pd.read_csv(results / "summary" / "paired.csv")
     assert len(paired) == 5 and paired["p_adjusted_bh"].between(0, 1).all()
+    assert paired["reference_chosen_by"].str.startswith("the LoRA cell of tiny-random-llama with the lowest").all()
     sensitivity = pd.read_csv(results / "tco" / "sensitivity.csv")
     assert set(sensitivity["assumption"]) == {
         "API token price",
@@ -73,19 +93,33 @@ def test_outputs_of_every_stage(e2e):
     assert (results / "figures" / "data_efficiency.png").stat().st_size > 10_000
     breakeven = pd.read_csv(results / "tco" / "breakeven.csv")
     assert len(breakeven) == 4 * 2 and (breakeven["api"] == "standin-tiny").all()  # against each API cell
+    reference = breakeven[breakeven["api_reference"]]  # the stand-in is priced as cost.api_reference
+    assert len(reference) == 4 and set(reference["api_condition"]) == {"five_shot"}
+    finite = reference.dropna(subset=["breakeven_daily_volume"])
+    assert (finite["ci_low"] <= finite["breakeven_daily_volume"]).all()
+    assert (finite["breakeven_daily_volume"] <= finite["ci_high"]).all()
+    local = costs[costs["kind"] != "api"]
+    assert (local["selection_usd"] > 0).all()  # the gate's base_val cell is part of every local cell's fixed cost
+    assert len(pd.read_csv(results / "tco" / "error_cost.csv")) > 1
+    assert (results / "figures" / "error_cost.png").stat().st_size > 10_000
 
     html = (e2e / "paper" / "paper.html").read_text()
     assert "data:image/png;base64" in html and "lora_200" in html and "five_shot" in html
     assert "Paired bootstrap against the reference cell" in html
+    assert "the configured API reference" in html and "Verdict:" in html and "Inputs of the cost model" in html
     assert "Base-model gate" in html and "No hyperparameter sweep was run" in html
     assert "Pre-registered hypotheses" in html and "H1" in html and "seeded resamples of the test" in html
     hypotheses = pd.read_csv(results / "summary" / "hypotheses.csv")
     assert set(hypotheses["hypothesis"]) == {"H1", "H2", "H3", "H4"}
     assert hypotheses.set_index("hypothesis").loc["H4", "system"] == "tiny-random-llama vs standin-tiny"
     assert set(hypotheses["verdict"]) <= {"supported", "contradicted", "inconclusive"}
+    significant = hypotheses["p_adjusted_bh"] < 0.05
+    assert (hypotheses.loc[~significant, "verdict"] == "inconclusive").all()
+    assert "verdict rests on the adjusted p" in html
     manifest = read_json(results / "run_manifest.json")
     assert len(manifest["git_commit"]) == 40 and manifest["packages"]["torch"] and manifest["prices_read_on"]
-    for figure in ("metric_ci", "latency"):
+    assert "Serving capacity: throughput against p95 latency" in html and "latency target" in html
+    for figure in ("metric_ci", "latency", "capacity"):
         assert (results / "figures" / f"{figure}.png").stat().st_size > 10_000
     selection = read_json(results / "baseline/support_email/selection.json")
     assert selection["primary"] == "tiny-random-llama" and selection["decision"] == "full_pipeline"
@@ -132,6 +166,7 @@ def test_changing_one_condition_reruns_only_its_cell(e2e):
     assert jobs == {
         "train": 1,
         "predict_local": 1,
+        "capacity": 1,
         "score": 1,
         "summarize": 1,
         "tco": 1,
@@ -202,6 +237,15 @@ def test_gate_skips_lora_cells_then_the_sweep_feeds_the_final_cells(tmp_path):
         assert info["sweep_choice"] == choice["point"]
         assert {key: info["lora"][key] for key in choice["chosen"]} == choice["chosen"]
     assert "Sweep, tiny-random-llama on support_email" in (tmp_path / "paper" / "paper.html").read_text()
+    # the LoRA cells' fixed cost counts the 4 sweep points (training + val scoring) and the gate's val cell
+    owed = [read_json(p) for p in (results / "metrics/support_email/tiny-random-llama").glob("*/seed0.json")]
+    hours = sum(
+        c["run"]["wall_s"] / 3600 + (c["training"] or {}).get("device_hours", 0.0)
+        for c in owed
+        if c["condition"].startswith("sweep_") or c["condition"] == "base_val"
+    )
+    costs = pd.read_csv(results / "tco" / "costs.csv").set_index("condition")
+    assert costs.loc["lora_50", "selection_usd"] == pytest.approx(hours * costs.loc["lora_50", "hourly_usd"])
 
     wider = dict(swept, sweep=dict(SWEEP, grid={"r": [2, 4, 8], "learning_rate": [1e-3, 3e-3]}))
     (tmp_path / "wider.yaml").write_text(yaml.safe_dump(wider))

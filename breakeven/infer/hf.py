@@ -66,11 +66,12 @@ class HFGenerator:
         max_new_tokens: int,
         batch_size: int,
         constraint: dict | None = None,
+        top_logprobs: int = 0,
     ) -> list[Generation]:
         """Answer every conversation; batches group prompts of similar length to limit padding.
 
         ``constraint`` (see ``breakeven.infer.constraints``) restricts every answer to a label choice or a JSON
-        schema."""
+        schema; ``top_logprobs`` > 0 records that many first-token candidates per answer."""
         prompts = [
             self.tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in conversations
         ]
@@ -80,7 +81,7 @@ class HFGenerator:
         prefix = self._prefix(ids)
         results: dict[int, Generation] = {}
         for batch in tqdm(list(self._batches(order, batch_size)), desc="generate", unit="batch", mininterval=5):
-            answers = self._generate_batch([ids[i] for i in batch], max_new_tokens, grammar, prefix)
+            answers = self._generate_batch([ids[i] for i in batch], max_new_tokens, grammar, prefix, top_logprobs)
             for index, generation in zip(batch, answers):
                 results[index] = generation
         return [results[i] for i in range(len(ids))]
@@ -131,13 +132,17 @@ class HFGenerator:
             "attention_mask": torch.cat([torch.ones_like(head), suffixes["attention_mask"]], dim=1).to(self.device),
         }
 
-    def _generate_batch(self, batch: list[list[int]], max_new_tokens: int, grammar, prefix) -> list[Generation]:
+    def _generate_batch(
+        self, batch: list[list[int]], max_new_tokens: int, grammar, prefix, top_logprobs: int = 0
+    ) -> list[Generation]:
         import torch
 
+        from breakeven.infer.logprobs import FirstStepLogprobs
         from breakeven.infer.shared_prefix import SharedPrefixCache, sharing
 
         prefix_ids, prefix_cache = prefix
         inputs = self._inputs(batch, prefix_ids)
+        first = FirstStepLogprobs(top_logprobs) if top_logprobs else None
         start = time.perf_counter()
         cache = SharedPrefixCache(prefix_cache) if prefix_cache is not None else None
         with torch.inference_mode(), sharing(cache):
@@ -147,16 +152,17 @@ class HFGenerator:
                 max_new_tokens=max_new_tokens,
                 do_sample=False,
                 pad_token_id=self.tokenizer.pad_token_id,
-                logits_processor=self._processors(grammar),
+                logits_processor=self._processors(grammar) + ([first] if first else []),
             )
         latency = time.perf_counter() - start
         new_tokens = output[:, inputs["input_ids"].shape[1] :]
         stops = self._stop_ids()
         generations = []
-        for row, prompt in zip(new_tokens.tolist(), batch):
+        for index, (row, prompt) in enumerate(zip(new_tokens.tolist(), batch)):
             used = next((k + 1 for k, token in enumerate(row) if token in stops), len(row))
             text = self.tokenizer.decode(row[:used], skip_special_tokens=True)
-            generations.append(Generation(text.strip(), latency, len(prompt), used))
+            candidates = first.pairs(index, self.tokenizer) if first else None
+            generations.append(Generation(text.strip(), latency, len(prompt), used, candidates))
         return generations
 
     @staticmethod

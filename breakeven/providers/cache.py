@@ -4,17 +4,19 @@ The key is the SHA-256 of the canonical request (provider, endpoint, model id, t
 decoding/structured-output parameters). Keys, headers and base URLs never enter it, so a rerun, a resumed run
 or another cell sending the same request reads the stored answer instead of paying again. Each entry is
 written atomically as soon as its answer arrives: a killed job keeps everything answered before the kill.
-Only successful answers are stored; failures are retried by the next run.
+Only successful answers are stored, masked of secrets; failures are retried by the next run.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from pathlib import Path
 
 from breakeven.jsonio import read_json, write_json
 
+log = logging.getLogger(__name__)
 DEFAULT_CACHE = Path("results/cache/api")
 
 
@@ -46,4 +48,8 @@ class ResponseCache:
             return None  # unreadable entry: ask again (atomic writes make this rare)
 
     def put(self, key: str, request: dict, response: dict) -> None:
-        write_json(self.path(key), {"key": key, "request": request, "response": response})
+        """Store an answer; a failed write is logged and the answer still used (only a rerun would pay again)."""
+        try:
+            write_json(self.path(key), {"key": key, "request": request, "response": response})
+        except OSError as err:
+            log.warning("could not cache answer %s (%s: %s); a rerun will ask again", key[:12], type(err).__name__, err)

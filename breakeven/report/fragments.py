@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 import pandas as pd
 
+from breakeven.cost.model import hourly_usd
 from breakeven.report.base_evaluation import gate_fragment, sweep_fragment
+from breakeven.report.cost_inputs import cost_inputs_table
+from breakeven.report.figures import serving_latency
 from breakeven.report.hypotheses import hypotheses_list, hypotheses_results, variability_table
 from breakeven.report.markdown import pipe_table
+from breakeven.report.provenance import provenance_text
+from breakeven.report.verdict import findings_text, verdicts_text, volume
 
 
 def money(value: float) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     return f"${value:,.2f}" if value >= 1 else f"${value:.4f}"
-
-
-def volume(value: float | None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "never"
-    return f"{value:,.0f}"
 
 
 def with_ci(row: dict) -> str:
@@ -43,11 +41,13 @@ def results_table(cells: pd.DataFrame, metrics: pd.DataFrame, costs: pd.DataFram
     there are several seeds."""
     keys = ["task", "system", "condition", "seed"]
     cost_columns = ["cost_per_1k", "cost_per_1k_correct", "cost_per_1k_correct_low", "cost_per_1k_correct_high"]
-    merged = cells.merge(costs[[*keys, *cost_columns]], on=keys, how="left")
+    merged = serving_latency(cells, costs).merge(costs[[*keys, *cost_columns]], on=keys, how="left")
     parts = []
     for task, group in merged.groupby("task"):
         primary = group["primary_metric"].iloc[0]
-        values = metrics[metrics["task"] == task].pivot_table(index=keys, columns="metric", values="value")
+        values = metrics[metrics["task"] == task].pivot_table(
+            index=keys, columns="metric", values="value", dropna=False
+        )
         others = [m for m in dict.fromkeys(metrics.loc[metrics["task"] == task, "metric"]) if m != primary]
         seeds = group["seed"].nunique() > 1
         rows = []
@@ -60,7 +60,7 @@ def results_table(cells: pd.DataFrame, metrics: pd.DataFrame, costs: pd.DataFram
                     *([r["seed"]] if seeds else []),
                     r["n_train"],
                     with_ci(r),
-                    *[f"{cell[m]:.3f}" for m in others],
+                    *[number(cell[m]) for m in others],
                     f"{r['latency_p50_s']:.2f} / {r['latency_p95_s']:.2f}",
                     f"{r['seconds_per_query']:.3f}",
                     money(r["cost_per_1k"]),
@@ -76,26 +76,47 @@ def results_table(cells: pd.DataFrame, metrics: pd.DataFrame, costs: pd.DataFram
             f"{header_name(primary)} [95% CI]",
             *map(header_name, others),
             "latency p50 / p95 (s)",
-            "s / query",
+            "s / query (eval batch)",
             "$ / 1K",
             "$ / 1K correct [95% CI]",
         ]
         caption = (
             f"{task}: test-set results, n = {int(group['n_test'].iloc[0])} examples; CIs from a percentile "
-            "bootstrap over examples; latency is the wall time of a request's batch."
+            "bootstrap over examples. Latency: self-hosted cells from the load test at the concurrency their cost "
+            "uses (the cost table says which), API cells as measured."
         )
-        parts.append(pipe_table(header, rows, caption))
+        parts.append(pipe_table(header, rows, caption) + unavailable_notes(metrics[metrics["task"] == task]))
     return "\n".join(parts)
 
 
+def number(value: float) -> str:
+    return "–" if math.isnan(value) else f"{value:.3f}"
+
+
+def unavailable_notes(metrics: pd.DataFrame) -> str:
+    """Why a cell's metric has no value ("–" in the table), one line per cell and reason."""
+    if "unavailable" not in metrics:
+        return ""
+    missing = metrics.dropna(subset=["unavailable"])
+    notes = [
+        f"- {', '.join(map(header_name, group['metric']))} unavailable for {system} · {condition}: {reason}"
+        for (system, condition, reason), group in missing.groupby(["system", "condition", "unavailable"], sort=True)
+    ]
+    return "\n" + "\n".join(notes) + "\n" if notes else ""
+
+
+def _against(row: dict) -> str:
+    text = f"{volume(row['breakeven_daily_volume'])} [{volume(row['ci_low'])}, {volume(row['ci_high'])}]"
+    return f"{text} vs {row['api']} · {row['api_condition']}" + (" (reference)" if row["api_reference"] else "")
+
+
 def cost_table(costs: pd.DataFrame, breakeven: pd.DataFrame, months: int) -> str:
-    """Cost structure of each deployment and, for self-hosted ones, the break-even volume against each API row."""
+    """Cost structure of each deployment and, for self-hosted ones, the break-even volume (95% CI) against each
+    API row."""
     keys = ["task", "system", "condition", "seed"]
     against: dict[tuple, list[str]] = {}
     for r in breakeven.to_dict("records") if not breakeven.empty else []:
-        against.setdefault(tuple(r[k] for k in keys), []).append(
-            f"{volume(r['breakeven_daily_volume'])} vs {r['api']} · {r['api_condition']}"
-        )
+        against.setdefault(tuple(r[k] for k in keys), []).append(_against(r))
     rows = [
         [
             r["task"],
@@ -103,7 +124,12 @@ def cost_table(costs: pd.DataFrame, breakeven: pd.DataFrame, months: int) -> str
             r["condition"],
             r["deployment"],
             money(r["cost_per_1k"]),
-            money(r["fixed"]),
+            serving_level(r),
+            money(r["cost_per_1k"] * r["eval_seconds_per_query"] / r["seconds_per_query"])
+            if r["kind"] != "api" and pd.notna(r.get("eval_seconds_per_query"))
+            else "–",
+            money(r["error_per_query"] * 1000),
+            f"{money(r['train_usd'])} + {money(r['selection_usd'])} + {money(r['engineering_usd'])}",
             money(r["floor_monthly"]),
             "–" if r["kind"] == "api" else "; ".join(against.get(tuple(r[k] for k in keys), ["–"])),
         ]
@@ -115,17 +141,35 @@ def cost_table(costs: pd.DataFrame, breakeven: pd.DataFrame, months: int) -> str
         "condition",
         "deployment",
         "$/1K queries",
-        "fixed $",
+        "serving concurrency · p95 vs latency target",
+        "$/1K at the eval batch",
+        "errors $/1K",
+        "fixed $: training + selection + engineering",
         "floor $/month",
-        "break-even queries/day",
+        "break-even queries/day [95% CI]",
     ]
     return pipe_table(
         header,
         rows,
-        f"Cost per 1K queries, one-off costs, always-on floor, and the daily volume above which self-hosting is "
-        f"cheaper than each API over {months} months. API rows are measured (usage reported by the API, billed at "
-        "config/pricing.yaml prices) or, where a task has no API cell, estimated from the local prompts' tokens; "
-        "a stand-in is a local model served behind the API path and billed at the named API's prices.",
+        f"Cost per 1K queries, expected cost of wrong answers, one-off costs (the cell's training, the gate's and "
+        f"the sweep's runs it owes, engineering), always-on floor, and the daily volume above which self-hosting "
+        f"is cheaper than each API over {months} months, with its 95% interval over resampled test examples. A "
+        "self-hosted row is priced at its serving capacity: the throughput of the highest load-test concurrency "
+        "whose p95 latency meets the task's latency target (the column names both); the evaluation batch's figure "
+        "is shown beside it. API rows are measured (usage reported by the API, billed at config/pricing.yaml "
+        "prices) or, where a task has no API cell, estimated from the local prompts' tokens; a stand-in is a local "
+        "model served behind the API path and billed at the named API's prices.",
+    )
+
+
+def serving_level(row: dict) -> str:
+    """The load-test level a self-hosted row's cost uses, its p95 latency and the target it was held to."""
+    if row["kind"] == "api" or pd.isna(row.get("serving_concurrency")):
+        return "–"
+    relation = "≤" if str(row["meets_slo"]) == "True" else "> (no level meets it)"
+    return (
+        f"{row['serving_concurrency']:.0f} · {row['serving_latency_p95_s']:.2f} s {relation} "
+        f"{row['latency_slo_s']:.2f} s ({row['latency_slo_source']})"
     )
 
 
@@ -207,13 +251,29 @@ def paired_text(paired: pd.DataFrame) -> str:
         ]
         for r in paired.to_dict("records")
     ]
-    references = "; ".join(f"{t}: {ref}" for t, ref in paired.groupby("task")["reference"].first().items())
     header = ["task", "system", "condition", "seed", "metric", "difference [95% CI]", "p", "p (BH)"]
     caption = (
-        f"Paired bootstrap against the reference cell ({references}): the metric recomputed on the same "
-        "resampled test examples for both cells; p-values adjusted per task (Benjamini-Hochberg)."
+        f"Paired bootstrap against the reference cell ({paired_references(paired)}): the metric recomputed on "
+        "the same resampled test examples for both cells; basic bootstrap interval, and the two-sided p-value "
+        "it implies; p-values adjusted per task (Benjamini-Hochberg)."
     )
     return pipe_table(header, rows, caption)
+
+
+def paired_references(paired: pd.DataFrame) -> str:
+    """Each task's reference, how it was chosen (never on test), and how its examples were resampled."""
+    parts = []
+    for task, group in paired.groupby("task"):
+        first = group.iloc[0]
+        groups = first.get("n_groups")
+        if pd.notna(groups):
+            design = f"resampling whole groups ({int(groups)} groups of {int(first['n'])} examples)"
+        elif first["metric"] in ("macro_f1", "weighted_f1"):
+            design = "resampling within gold labels, deviations rescaled"
+        else:
+            design = f"resampling {int(first['n'])} examples"
+        parts.append(f"{task}: {first['reference']}, {first['reference_chosen_by']}; {design}")
+    return "; ".join(parts)
 
 
 def error_table(errors: pd.DataFrame) -> str:
@@ -253,6 +313,21 @@ def api_lines(api_models: dict, pricing: dict) -> list[str]:
     return lines
 
 
+def execution_note(task: dict) -> str:
+    """Code tasks: how the generated programs were contained, stating it when they ran without kernel isolation."""
+    if task["kind"] != "code":
+        return ""
+    if task.get("execution", {}).get("isolation") == "unsafe-local":
+        return (
+            " **Generated programs ran without kernel isolation** (`execution.isolation: unsafe-local`): only "
+            "resource limits and a Python audit hook contained them."
+        )
+    return (
+        " Each generated program ran in its own bubblewrap sandbox (no network, a read-only root holding only the "
+        "interpreter, seccomp, resource limits); its values were compared with the expected ones outside it."
+    )
+
+
 def setup_text(config: dict, tasks: dict, models: dict, pricing: dict, api_models: dict | None = None) -> str:
     """Models, conditions, training and cost assumptions as prose and a table."""
     cond_rows = []
@@ -271,7 +346,7 @@ def setup_text(config: dict, tasks: dict, models: dict, pricing: dict, api_model
     ]
     task_lines = [
         f"- **{name}**: {t.get('description', '')} Primary metric `{t['primary_metric']}`; greedy decoding, "
-        f"at most {t['max_new_tokens']} new tokens."
+        f"at most {t['max_new_tokens']} new tokens.{execution_note(t)}"
         for name, t in tasks.items()
     ]
     cost = config["cost"]
@@ -290,7 +365,7 @@ def setup_text(config: dict, tasks: dict, models: dict, pricing: dict, api_model
             *(["**API systems.**", "", *api_lines(api_models, pricing), ""] if api_models else []),
             pipe_table(["condition", "kind", "definition"], cond_rows, "Data-constrained conditions."),
             f"**Cost assumptions** (prices read on {pricing['prices_read_on']}, {pricing['currency']}). Local cells ran "
-            f"on `{cost['hardware_profile']}` ({hardware.get('description', '')}) at ${hardware['hourly_usd']}/hour, "
+            f"on `{cost['hardware_profile']}` ({hardware.get('description', '')}) at ${hourly_usd(hardware):.4g}/hour, "
             f"billed at {cost['utilisation']:.0%} utilisation with {cost['min_replicas']} always-on replica(s). The API "
             f"reference `{cost['api_reference']}` costs ${api['input_per_1m']}/1M input and ${api['output_per_1m']}/1M "
             f"output tokens{' with its batch discount' if cost['api_batch'] else ''}; API cells bill the usage the "
@@ -298,56 +373,6 @@ def setup_text(config: dict, tasks: dict, models: dict, pricing: dict, api_model
             f"measured token counts of the `{cost['api_condition']}` prompts. Engineering costs "
             f"${pricing['engineering']['hourly_usd']}/hour for {pricing['engineering']['hours']['prompt']} hours "
             f"(prompting) or {pricing['engineering']['hours']['lora']} hours (LoRA).",
-            "",
-        ]
-    )
-
-
-def findings_text(cells: pd.DataFrame, breakeven: pd.DataFrame) -> str:
-    """Headline sentences: best cell per task, its gain over zero-shot, and its break-even volume."""
-    lines = []
-    for task, group in cells.groupby("task"):
-        best = group.loc[group["value"].idxmax()]
-        metric = best["primary_metric"]
-        line = f"On **{task}**, the best cell is {best['system']} · {best['condition']} with {metric} {with_ci(best)}"
-        zero = group[group["condition"] == "zero_shot"]
-        if not zero.empty and best["condition"] != "zero_shot":
-            z = zero.iloc[0]
-            separated = best["ci_low"] > z["ci_high"]
-            line += f", against {with_ci(z)} zero-shot; the 95% CIs {'do not overlap' if separated else 'overlap'}"
-        match = breakeven[
-            (breakeven["task"] == task)
-            & (breakeven["system"] == best["system"])
-            & (breakeven["condition"] == best["condition"])
-        ]
-        if not match.empty:
-            line += f". Self-hosting it breaks even with {match.iloc[0]['api']} at {volume(match.iloc[0]['breakeven_daily_volume'])} queries/day"
-        lines.append(line + ".")
-    return "\n\n".join(lines) + "\n"
-
-
-def describe_data(task: str, source: dict) -> str:
-    if source["kind"] == "synthetic":
-        return f"`{task}`: generated by `{source['generator']}` (n={source['n']}, seed {source['seed']})"
-    if source["kind"] == "mirror":
-        return f"`{task}`: local mirror `{source['folder']}` ({len(source['files'])} files, sha256 in provenance.json)"
-    return f"`{task}`: hub `{source['repo_id']}` at `{source['revision']}` = commit `{source['commit']}`"
-
-
-def provenance_text(manifest: dict) -> str:
-    commit = manifest["git_commit"] or "unknown (not a git checkout)"
-    dirty = " (with uncommitted changes)" if manifest["git_dirty"] else ""
-    versions = ", ".join(f"{name} {version}" for name, version in manifest["packages"].items())
-    model_sources = [f"`{name}`: {json.dumps(m['source'], sort_keys=True)}" for name, m in manifest["models"].items()]
-    data = "; ".join(describe_data(task, source) for task, source in sorted(manifest["data"].items()))
-    return "\n".join(
-        [
-            f"- Code: git `{commit}`{dirty}; run `{manifest['run']}`; config hash `{manifest['config_hash']}`.",
-            f"- Packages: Python {manifest['python']}, {versions}.",
-            f"- Model sources: {'; '.join(model_sources)}.",
-            f"- Data: {data}.",
-            f"- Prices read on {manifest['prices_read_on']}.",
-            f"- Machine: {manifest['machine']['platform']}; the full manifest is `results/{manifest['run']}/run_manifest.json`.",
             "",
         ]
     )
@@ -378,8 +403,11 @@ def write_fragments(
 
     out_dir.mkdir(parents=True, exist_ok=True)
     months = config["cost"]["months"]
+    alpha = 1 - config["bootstrap"]["confidence"]
     fragments = {
-        "findings.md": findings_text(cells, breakeven),
+        "findings.md": findings_text(cells, paired, breakeven, alpha),
+        "verdict.md": verdicts_text(cells, paired, breakeven, selections, config["cost"], alpha),
+        "cost_inputs.md": cost_inputs_table(pricing, config["cost"], cells, costs, run_manifest["created"][:10]),
         "setup.md": setup_text(config, tasks, models, pricing, api_models),
         "data.md": data_table(manifests),
         "results.md": results_table(cells, metrics, costs),
