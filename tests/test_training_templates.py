@@ -154,7 +154,7 @@ def test_training_template_masks_exactly_the_answer_of_each_production_model(nam
     """The labels trl's SFTTrainer trains on are the answer and its end-of-turn token, nothing else."""
     model_dir = materialise(name, tmp_path / name, tiny_llama)
     request = request_for(name, model_dir, tmp_path, TINY_LORA | {"target_modules": "all-linear"})
-    trainer = build_trainer(request, cuda=False, prior={}, started=0.0)
+    trainer = build_trainer(request)
     batch = trainer.data_collator([trainer.train_dataset[0]])
     ids, labels = batch["input_ids"][0], batch["labels"][0]
     assert trainer.processing_class.decode(ids[labels != -100]) == ANSWER + MODELS[name][2]
@@ -203,7 +203,7 @@ def test_gemma_lora_leaves_the_vision_tower_and_projector_alone(tmp_path):
     """Gemma 3's own LoRA targets (q/k/v/o and MLP projections) also name SigLIP's attention: none may adapt it."""
     model_dir = materialise("gemma-3-4b", tmp_path / "gemma", tiny_gemma3)
     lora = TINY_LORA | {"target_modules": model_config("gemma-3-4b")["lora"]["target_modules"]}
-    trainer = build_trainer(request_for("gemma-3-4b", model_dir, tmp_path, lora, n=2), False, {}, 0.0)
+    trainer = build_trainer(request_for("gemma-3-4b", model_dir, tmp_path, lora, n=2))
     adapted = {name.rsplit(".lora_A", 1)[0] for name, _ in trainer.model.named_modules() if ".lora_A" in name}
     assert adapted and all(".language_model." in name for name in adapted), sorted(adapted)[:5]
     assert not [n for n in adapted if "vision_tower" in n or "multi_modal_projector" in n]

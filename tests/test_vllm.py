@@ -165,6 +165,7 @@ def test_workflow_predicts_with_vllm_and_structured_output(tmp_path):
         cell = read_json(tmp_path / f"{prefix}/{condition}/seed0.json")
         assert cell["run"]["backend"] == "vllm" and cell["run"]["structured_output"] is True
         assert cell["run"]["engine_start_s"] > 0 and cell["run"]["n"] == 6
+        assert cell["run"]["prefix_cache"]["prompt_tokens"] > cell["run"]["prefix_cache"]["cached_prompt_tokens"] >= 0
         rows = read_jsonl(
             tmp_path / f"results/vllm/predictions/support_email/tiny-random-llama/{condition}/seed0.jsonl"
         )

@@ -56,6 +56,8 @@ def test_outputs_of_every_stage(e2e):
     cell = read_json(results / "metrics/support_email/tiny-random-llama/lora_200/seed0.json")
     assert cell["training"]["n_train"] == 16 and cell["training"]["steps"] == 4
     assert cell["run"]["n"] == 12 and len(cell["per_example"]) == 12
+    five_shot = read_json(results / "metrics/support_email/tiny-random-llama/five_shot/seed0.json")
+    assert five_shot["run"]["prefix_cache"]["hit_rate"] > 0.5  # the system prompt and the shots, prefilled once
     for estimate in cell["metrics"].values():
         assert estimate["ci_low"] <= estimate["value"] <= estimate["ci_high"]
     assert sum(cell["error_classes"].values()) == 12

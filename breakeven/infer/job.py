@@ -66,7 +66,9 @@ def run_local_predictions(
     inference = cell["inference"]
     task, test, requests, constraint = cell_requests(cell, test_path, fewshot_path, manifest_path, documents_path)
     start = time.perf_counter()
-    generator = generator or GENERATORS.get(inference["backend"])(model_dir, adapter_dir)
+    generator = generator or GENERATORS.get(inference["backend"])(
+        model_dir, adapter_dir, prefix_cache=inference["prefix_cache"]
+    )
     load = time.perf_counter() - start
     flat = generator.generate(
         [c for group in requests for c in group],
@@ -94,6 +96,7 @@ def run_local_predictions(
             "device": getattr(generator, "device", "unknown"),
             "load_s": load,
             "engine_start_s": getattr(generator, "engine_start_s", None),
+            "prefix_cache": generator.cache_stats if inference["prefix_cache"] else None,
             "threads": threads,
             "n": len(test),
             "wall_s": wall,

@@ -76,10 +76,15 @@ def vllm_python() -> Path | None:
 
 
 class VLLMGenerator:
-    """Greedy generation with vLLM's offline engine (LoRA adapter applied per request)."""
+    """Greedy generation with vLLM's offline engine (LoRA adapter applied per request).
 
-    def __init__(self, model_dir: Path, adapter_dir: Path | None = None) -> None:
+    ``prefix_cache``: vLLM's automatic prefix caching; after each ``generate`` call ``cache_stats`` holds the
+    prompt tokens it served from the cache and the hit rate."""
+
+    def __init__(self, model_dir: Path, adapter_dir: Path | None = None, prefix_cache: bool = True) -> None:
         self.model_dir, self.adapter_dir = Path(model_dir), adapter_dir and Path(adapter_dir)
+        self.prefix_cache = prefix_cache
+        self.cache_stats: dict | None = None
         self.dtype = saved_dtype(self.model_dir)
         self.python = vllm_python()
         self.device = "vllm"
@@ -106,15 +111,17 @@ class VLLMGenerator:
             "max_new_tokens": max_new_tokens,
             "batch_size": batch_size,
             "constraint": constraint,
+            "prefix_cache": self.prefix_cache,
             "top_logprobs": top_logprobs,
         }
         if self.python is None:
             if self._engine is None:
-                self._engine = Engine(self.model_dir, self.adapter_dir, self.dtype, batch_size)
+                self._engine = Engine(self.model_dir, self.adapter_dir, self.dtype, batch_size, self.prefix_cache)
             answer = self._engine.answer(request)
         else:
             answer = self._run_worker(request)
         self.engine_start_s, self.generate_s, self.device = answer["engine_start_s"], answer["wall_s"], answer["device"]
+        self.cache_stats = answer["cache_stats"]
         self.packages = answer["packages"]
         return [Generation(**g) for g in answer["generations"]]
 
@@ -135,7 +142,9 @@ class VLLMGenerator:
 class Engine:
     """One vLLM engine for a base model (and at most one adapter)."""
 
-    def __init__(self, model_dir: Path, adapter_dir: Path | None, dtype: str, batch_size: int) -> None:
+    def __init__(
+        self, model_dir: Path, adapter_dir: Path | None, dtype: str, batch_size: int, prefix_cache: bool = True
+    ) -> None:
         os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", CPU_KV_CACHE_GIB)
         from vllm import LLM
         from vllm.lora.request import LoRARequest
@@ -152,6 +161,7 @@ class Engine:
             # eager mode (16.9 s start); CUDA keeps compilation and CUDA graphs
             enforce_eager=not self.device.startswith("cuda"),
             disable_log_stats=False,  # per-request timestamps (RequestOutput.metrics)
+            enable_prefix_caching=prefix_cache,
             **text_only(model_dir),
             **lora,
         )
@@ -203,8 +213,16 @@ class Engine:
             "device": self.device,
             "packages": package_versions(ENGINE_PACKAGES),
             "wall_s": wall,
+            "cache_stats": cache_stats(outputs),
             "generations": [asdict(g) for g in generations],
         }
+
+
+def cache_stats(outputs) -> dict:
+    """Prompt tokens the engine served from its prefix cache (``RequestOutput.num_cached_tokens``)."""
+    cached = sum(out.num_cached_tokens or 0 for out in outputs)
+    total = sum(len(out.prompt_token_ids) for out in outputs)
+    return {"cached_prompt_tokens": cached, "prompt_tokens": total, "hit_rate": cached / total if total else 0.0}
 
 
 def _latency(output, wall: float) -> float:
@@ -242,7 +260,9 @@ def main(request_path: str, answer_path: str) -> None:
     """Worker: answer one request file with a fresh engine."""
     request = json.loads(Path(request_path).read_text())
     adapter = Path(request["adapter_dir"]) if request["adapter_dir"] else None
-    engine = Engine(Path(request["model_dir"]), adapter, request["dtype"], request["batch_size"])
+    engine = Engine(
+        Path(request["model_dir"]), adapter, request["dtype"], request["batch_size"], request["prefix_cache"]
+    )
     Path(answer_path).write_text(json.dumps(engine.answer(request)))
 
 

@@ -39,7 +39,7 @@ def run_capacity(
     budget, max_tokens = LoadBudget.from_config(cell["serving"]), cell["max_new_tokens"]
     backend = cell["inference"]["backend"]
     if backend == "transformers":
-        generator = GENERATORS.get(backend)(model_dir, adapter_dir)
+        generator = GENERATORS.get(backend)(model_dir, adapter_dir, prefix_cache=cell["inference"]["prefix_cache"])
         rows = batched_levels(generator, conversations, max_tokens, budget, constraint)
     else:
         served = served_model(keys["task"], keys["condition"], keys["seed"], adapter_dir is not None)

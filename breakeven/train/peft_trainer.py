@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+from breakeven.train.fused_head import score_labelled_positions_only
 from breakeven.train.request import TrainRequest
 from breakeven.train.sft import callbacks, fit, resume_point, sft_kwargs
 
@@ -64,17 +65,21 @@ def load_tokenizer(request: TrainRequest):
     return tokenizer
 
 
-def build_trainer(request: TrainRequest, cuda: bool, prior: dict, started: float):
+def build_trainer(request: TrainRequest, callbacks: list | None = None, **overrides):
     """trl's SFTTrainer for the request: the (quantised) base model, LoRA on its text modules, the loss on
-    assistant tokens."""
+    assistant tokens, the fused LM head scoring labelled positions only; ``overrides`` replace ``SFTConfig``
+    arguments (tests and benchmarks)."""
+    import torch
     from datasets import Dataset
     from peft import LoraConfig
     from trl import SFTConfig, SFTTrainer
 
+    cuda = torch.cuda.is_available()
+    score_labelled_positions_only()
     lora, model = request.lora, load_model(request, cuda)
     return SFTTrainer(
         model=model,
-        args=SFTConfig(**sft_kwargs(request, cuda), assistant_only_loss=True),
+        args=SFTConfig(**sft_kwargs(request, cuda) | overrides, assistant_only_loss=True),
         train_dataset=Dataset.from_list(request.train),
         eval_dataset=Dataset.from_list(request.val) if request.val else None,
         processing_class=load_tokenizer(request),
@@ -86,15 +91,13 @@ def build_trainer(request: TrainRequest, cuda: bool, prior: dict, started: float
             exclude_modules=excluded_modules(model),
             task_type="CAUSAL_LM",
         ),
-        callbacks=callbacks(request, prior, started),
+        callbacks=callbacks,
     )
 
 
 def train_lora(request: TrainRequest) -> dict:
     """Train a LoRA adapter into ``request.out_dir``; return what the TCO and the paper need."""
-    import torch
-
     started = time.perf_counter()
     resume_from, prior = resume_point(request)
-    trainer = build_trainer(request, torch.cuda.is_available(), prior, started)
+    trainer = build_trainer(request, callbacks(request, prior, started))
     return fit(trainer, request, "peft", resume_from, prior, started)
