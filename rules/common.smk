@@ -2,10 +2,12 @@
 import functools
 import re
 import sys
+from pathlib import Path
 
 sys.path.insert(0, workflow.basedir)
 
 from breakeven.config import BASE_CONDITION, Project
+from breakeven.report.console import failure_message, success_message
 from breakeven.selection.gate import is_gated
 from breakeven.runtime import prepare_job_environment
 
@@ -15,8 +17,10 @@ prepare_job_environment()
 # snakemake.utils.validate; any error stops the run before a job starts, naming the file and field.
 PROJECT = Project(config, source=" + ".join(map(str, workflow.configfiles)) or "config")
 config = PROJECT.config
-PRICING = str(PROJECT.root / "config" / "pricing.yaml")
-PAPER_TEMPLATE = str(PROJECT.root / "report" / "paper.qmd")
+# Files of the checkout are local() inputs: under a default storage provider they are read in place, never
+# looked for in the bucket.
+PRICING = local(str(PROJECT.root / "config" / "pricing.yaml"))
+PAPER_TEMPLATE = local(str(PROJECT.root / "report" / "paper.qmd"))
 RESULTS = f"results/{PROJECT.run}"
 LOGS = f"logs/{PROJECT.run}"
 API_CACHE = "results/cache/api"  # shared by every run: the same request is never paid twice
@@ -24,6 +28,7 @@ CELLS = PROJECT.cells()
 LORA_CONDITIONS = [name for name, cond in PROJECT.conditions.items() if cond["kind"] == "lora"]
 GATE = config["base_selection"]
 SWEEP = config["sweep"]
+PUBLISH = config["publish"]
 
 
 def _alternatives(names):
@@ -92,7 +97,7 @@ def eval_path(wildcards):
 
 
 def prompt_file(wildcards):
-    return str(PROJECT.root / "prompts" / f"{wildcards.task}.yaml")
+    return local(str(PROJECT.root / "prompts" / f"{wildcards.task}.yaml"))
 
 
 def train_input(wildcards):
@@ -130,8 +135,24 @@ def checkpoint_dir(wildcards):
     )
 
 
+def cell_key(wildcards):
+    return f"{wildcards.model}/{wildcards.task}/{wildcards.condition}/seed{wildcards.seed}"
+
+
 def adapter_dir(wildcards):
-    return f"{RESULTS}/adapters/{wildcards.model}/{wildcards.task}/{wildcards.condition}/seed{wildcards.seed}"
+    """The trained adapter, or the published one when ``publish.pull`` names this cell."""
+    stage = "hub_adapters" if cell_key(wildcards) in PUBLISH["pull"] else "adapters"
+    return f"{RESULTS}/{stage}/{cell_key(wildcards)}"
+
+
+def published_adapters():
+    """Receipts of the adapters to push (trained LoRA cells of tasks the gate keeps; pulled ones are already out)."""
+    if not PUBLISH["enabled"]:
+        return []
+    if not PUBLISH["namespace"]:
+        raise ValueError("config publish.namespace: set the hub user or organisation to publish adapters to")
+    keys = [f"{c.system}/{c.task}/{c.condition}/seed{c.seed}" for c in CELLS if c.kind == "lora" and not gated(c.task)]
+    return [f"{RESULTS}/published/{key}.json" for key in keys if key not in PUBLISH["pull"]]
 
 
 def predict_input(wildcards):

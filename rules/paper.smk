@@ -4,11 +4,31 @@ rule figures:
         costs=rules.tco.output.costs,
         breakeven=rules.tco.output.breakeven,
     output:
-        accuracy_vs_cost=f"{RESULTS}/figures/accuracy_vs_cost.png",
-        tco=f"{RESULTS}/figures/tco.png",
-        data_efficiency=f"{RESULTS}/figures/data_efficiency.png",
-        metric_ci=f"{RESULTS}/figures/metric_ci.png",
-        latency=f"{RESULTS}/figures/latency.png",
+        accuracy_vs_cost=report(
+            f"{RESULTS}/figures/accuracy_vs_cost.png",
+            caption="../report/snakemake/accuracy_vs_cost.rst",
+            category="3. Cost",
+        ),
+        tco=report(
+            f"{RESULTS}/figures/tco.png",
+            caption="../report/snakemake/tco.rst",
+            category="3. Cost",
+        ),
+        data_efficiency=report(
+            f"{RESULTS}/figures/data_efficiency.png",
+            caption="../report/snakemake/data_efficiency.rst",
+            category="2. Accuracy",
+        ),
+        metric_ci=report(
+            f"{RESULTS}/figures/metric_ci.png",
+            caption="../report/snakemake/metric_ci.rst",
+            category="2. Accuracy",
+        ),
+        latency=report(
+            f"{RESULTS}/figures/latency.png",
+            caption="../report/snakemake/latency.rst",
+            category="4. Latency",
+        ),
     params:
         months=config["cost"]["months"],
     log:
@@ -74,7 +94,11 @@ rule paper:
         generated=rules.paper_tables.output,
         figures=rules.figures.output,
     output:
-        html=f"{config['paper_dir']}/paper.html",
+        html=report(
+            f"{config['paper_dir']}/paper.html",
+            caption="../report/snakemake/paper.rst",
+            category="1. Findings",
+        ),
         pdf=f"{config['paper_dir']}/paper.pdf",
     log:
         f"{LOGS}/paper.log",

@@ -8,6 +8,8 @@ rule predict_local:
         cell=predict_params,
     wildcard_constraints:
         model=_alternatives(PROJECT.models),
+    message:
+        "predict {wildcards.model} · {wildcards.task} · {wildcards.condition} · seed {wildcards.seed} (progress: {log})"
     log:
         f"{LOGS}/predict/{{task}}/{{model}}/{{condition}}/seed{{seed}}.log",
     conda:
@@ -31,6 +33,8 @@ rule predict_api:
     params:
         cell=predict_api_params,
         cache=API_CACHE,
+    message:
+        "predict {wildcards.api_model} · {wildcards.task} · {wildcards.condition} · seed {wildcards.seed} (progress: {log})"
     log:
         f"{LOGS}/predict_api/{{task}}/{{api_model}}/{{condition}}/seed{{seed}}.log",
     conda:

@@ -22,7 +22,11 @@ rule base_model_report:
     input:
         selection_dirs(),
     output:
-        f"{RESULTS}/baseline/base-model-evaluation.md",
+        report(
+            f"{RESULTS}/baseline/base-model-evaluation.md",
+            caption="../report/snakemake/gate.rst",
+            category="5. Base-model gate",
+        ),
     params:
         run=PROJECT.run,
     log:
