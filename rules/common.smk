@@ -10,8 +10,10 @@ from breakeven.config import BASE_CONDITION, Project
 from breakeven.report.console import failure_message, success_message
 from breakeven.selection.gate import is_gated
 from breakeven.runtime import prepare_job_environment
+from breakeven.storage import export_for_jobs
 
 prepare_job_environment()
+export_for_jobs(workflow.storage_settings, workflow.storage_provider_settings)
 
 # Validates config.yaml (+ overrides) and every task/model/pricing file against config/schemas/ with
 # snakemake.utils.validate; any error stops the run before a job starts, naming the file and field.

@@ -23,6 +23,7 @@ from breakeven.providers.cache import ResponseCache, request_key
 from breakeven.providers.limits import Limiter
 from breakeven.providers.server import transformers_server
 from breakeven.providers.structured import output_schema, unwrap
+from breakeven.storage import state_store
 from breakeven.tasks import adapter_config, build_task
 
 log = logging.getLogger(__name__)
@@ -207,7 +208,7 @@ def run_api_predictions(
 
         async def main() -> dict[str, dict]:
             try:
-                return await answer(client, requests, ResponseCache(cache_dir), limiter, batch_dir)
+                return await answer(client, requests, ResponseCache(cache_dir, state_store()), limiter, batch_dir)
             finally:
                 await client.aclose()
 

@@ -12,6 +12,7 @@ from breakeven import REPO_ROOT
 from breakeven.data.documents import attach_documents
 from breakeven.jsonio import read_json, read_jsonl, write_json
 from breakeven.runtime import package_versions
+from breakeven.storage import state_store
 from breakeven.tasks import adapter_config, build_task
 from breakeven.train import TRAINERS, resolve_backend
 from breakeven.train.request import TrainRequest
@@ -81,7 +82,12 @@ def run_training(
         response_markers=model.get("response_markers"),
         threads=threads,
     )
+    store = state_store()
+    if store and store.pull_tree(checkpoint_dir):
+        print(f"checkpoints of {checkpoint_dir} restored from the state store")
     info = TRAINERS.get(backend)(request)
+    if store:
+        store.delete_tree(checkpoint_dir)  # the adapter is an output now; its checkpoints are spent
     info |= {
         "backend_requested": training["backend"],
         "base_model": model["name"],
