@@ -1,5 +1,6 @@
 # Config validation, wildcard constraints, paths and input functions shared by every stage.
 import functools
+import json
 import re
 import sys
 from pathlib import Path
@@ -8,7 +9,6 @@ sys.path.insert(0, workflow.basedir)
 
 from breakeven.config import BASE_CONDITION, Project
 from breakeven.report.console import failure_message, success_message
-from breakeven.selection.gate import is_gated
 from breakeven.runtime import prepare_job_environment
 from breakeven.storage import export_for_jobs
 
@@ -58,12 +58,13 @@ def base_val_metrics(task):
 
 @functools.cache
 def gated(task):
-    """Whether the base-model gate skips this task's LoRA cells (after the select_base checkpoint ran).
-    Cached: several input functions ask, and each answer reads every candidate's per-example metrics."""
+    """Whether the base-model gate skips this task's LoRA cells: the select_base checkpoint's decision (its params
+    hold the thresholds, so an edited threshold reruns it first). Read through the output's ``open()``, which
+    fetches the bucket's copy under a storage provider. Cached: several input functions ask."""
     if not (GATE["enabled"] and GATE["gate"]):
         return False
-    checkpoints.select_base.get(task=task)
-    return is_gated(base_val_metrics(task), PROJECT.models, GATE)
+    with checkpoints.select_base.get(task=task).output.selection.open() as handle:
+        return json.load(handle)["gated"]
 
 
 def metric_files():
@@ -75,8 +76,8 @@ def metric_files():
     ]
 
 
-def selection_dirs():
-    return expand(f"{RESULTS}/baseline/{{task}}", task=PROJECT.tasks) if GATE["enabled"] else []
+def selection_files():
+    return expand(f"{RESULTS}/baseline/{{task}}/selection.json", task=PROJECT.tasks) if GATE["enabled"] else []
 
 
 def sweep_tables():

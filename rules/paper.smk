@@ -71,7 +71,7 @@ rule paper_tables:
         manifests=expand(f"{RESULTS}/prepared/{{task}}/manifest.json", task=PROJECT.tasks),
         run_manifest=f"{RESULTS}/run_manifest.json",
         pricing=PRICING,
-        selections=selection_dirs(),
+        selections=selection_files(),
         sweeps=lambda wildcards: sweep_tables(),
     output:
         directory(f"{RESULTS}/paper/_generated"),
