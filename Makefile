@@ -13,7 +13,7 @@ export XDG_CACHE_HOME := $(CURDIR)/.cache
 export HF_HUB_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 
-.PHONY: venv vllm-venv run smoke test lint bench clean
+.PHONY: venv vllm-venv sandbox-tools run smoke test lint bench clean
 
 venv: $(VENV)/.installed
 
@@ -43,8 +43,17 @@ run: venv
 smoke: venv
 	$(BIN)/snakemake --cores $(CORES) --resources gpu=1 --configfile config/smoke.yaml
 
+## sandbox-tools: bubblewrap and libseccomp, which the MBPP sandbox needs (apt-get as root, else says what to install)
+sandbox-tools:
+	@if ! command -v bwrap >/dev/null || ! /sbin/ldconfig -p | grep -q 'libseccomp\.so\.2'; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap libseccomp2 >/dev/null \
+	      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap libseccomp2 >/dev/null; }; \
+	  else echo "MBPP sandbox: install bubblewrap and libseccomp2 (its tests skip, saying why, without them)"; fi; \
+	fi
+
 ## test: set up what is missing and run the test suite
-test: venv vllm-venv
+test: venv vllm-venv sandbox-tools
 	$(BIN)/python -m pytest
 
 lint: venv
@@ -52,7 +61,7 @@ lint: venv
 	$(BIN)/ruff check breakeven workflow tests bench
 	$(BIN)/ruff format --check breakeven workflow tests bench
 
-bench: venv vllm-venv
+bench: venv vllm-venv sandbox-tools
 	$(BIN)/python -m bench
 
 clean:

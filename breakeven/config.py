@@ -19,6 +19,7 @@ from snakemake.utils import validate
 
 from breakeven import REPO_ROOT
 from breakeven.jsonio import read_yaml
+from breakeven.providers import CLIENTS
 
 MIRROR_ENV = "BREAKEVEN_DATA_MIRROR"
 """Environment variable naming the local dataset mirror when the config's data_mirror is unset."""
@@ -176,6 +177,12 @@ class Project:
             raise ConfigError(f"{path}: field 'provider': a stand-in is served OpenAI-compatible (provider: openai)")
         if api["batch"] and api["provider"] != "openai":
             raise ConfigError(f"{path}: field 'batch': the Batch API mode is OpenAI's (provider: openai)")
+        if api["request_options"]:
+            client = CLIENTS.get(api["provider"])  # imports the SDK only for systems with extra options
+            problems = client.option_problems(api["request_options"], api["api"])
+            if problems:
+                fields = "; ".join(f"field 'request_options.{field}': {why}" for field, why in problems)
+                raise ConfigError(f"{path}: {fields}")
         return api
 
     def local_model(self, name: str) -> dict:

@@ -87,6 +87,21 @@ def sweep_tables():
     return expand(f"{RESULTS}/sweep/{{model}}/{{task}}/sweep.csv", model=PROJECT.models, task=tasks)
 
 
+def selection_metric_files():
+    """The gate's and the sweep's metric files: training runs and val scoring the decision cost (the TCO)."""
+    seed = config["seeds"][0]
+    gate = [path for task in PROJECT.tasks for path in base_val_metrics(task).values()] if GATE["enabled"] else []
+    sweep = [
+        f"{RESULTS}/metrics/{task}/{model}/{name}/seed{seed}.json"
+        for task in PROJECT.tasks
+        if SWEEP["enabled"] and not gated(task)
+        for model in PROJECT.models
+        for name in PROJECT.conditions
+        if PROJECT.condition(name).get("sweep")
+    ]
+    return {"gate": gate, "sweep": sweep}
+
+
 def final_outputs():
     outputs = [f"{config['paper_dir']}/paper.html", f"{config['paper_dir']}/paper.pdf"]
     if GATE["enabled"]:

@@ -1,6 +1,8 @@
 rule tco:
     input:
+        unpack(lambda wildcards: selection_metric_files()),
         cells=rules.summarize.output.cells,
+        metrics=lambda wildcards: metric_files(),
         pricing=PRICING,
     output:
         costs=report(
@@ -19,8 +21,10 @@ rule tco:
             caption="../report/snakemake/sensitivity.rst",
             category="3. Cost",
         ),
+        error_cost=f"{RESULTS}/tco/error_cost.csv",
     params:
         cost=config["cost"],
+        bootstrap=config["bootstrap"],
     log:
         f"{LOGS}/tco.log",
     conda:

@@ -3,6 +3,7 @@ rule figures:
         cells=rules.summarize.output.cells,
         costs=rules.tco.output.costs,
         breakeven=rules.tco.output.breakeven,
+        error_cost=rules.tco.output.error_cost,
     output:
         accuracy_vs_cost=report(
             f"{RESULTS}/figures/accuracy_vs_cost.png",
@@ -29,8 +30,14 @@ rule figures:
             caption="../report/snakemake/latency.rst",
             category="4. Latency",
         ),
+        error_cost=report(
+            f"{RESULTS}/figures/error_cost.png",
+            caption="../report/snakemake/error_cost.rst",
+            category="3. Cost",
+        ),
     params:
         months=config["cost"]["months"],
+        error_usd=config["cost"]["error_usd"],
     log:
         f"{LOGS}/figures.log",
     conda:

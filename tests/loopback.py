@@ -3,7 +3,13 @@
 - :class:`FaultProxy`: an HTTP/1.1 proxy in front of an OpenAI-compatible server that injects 429s with
   Retry-After, 500s, slow responses (past the client's timeout), dropped connections and truncated bodies at a
   configured rate (the kinds in turn), decided before forwarding, so the upstream server sees only requests whose answer arrives
-  intact; it counts forwarded requests per body and records the Authorization headers it saw.
+  intact; it counts forwarded requests per body and records the Authorization headers it saw. Two more kinds
+  (not in the default set) answer 200 with a body the SDK cannot read: a proxy's HTML error page, and JSON of
+  the wrong shape (no choices, no output, no candidates).
+- :func:`canned_app`: Chat Completions, Responses and Gemini generateContent answered at once with canned text,
+  steered by markers in the prompt (``[401]``/``[400]``: an error echoing the key; ``[500]``: a server error;
+  ``[echo]``: an answer
+  echoing it; ``[long]``: an answer cut at the output budget), an outage window and an echoed model version.
 - :func:`gemini_app`: ``generateContent`` in Gemini's documented JSON shape, answered by an OpenAI-compatible
   upstream.
 - :func:`batch_app`: the files and batches routes the openai SDK's Batch API uses, answered by an upstream.
@@ -29,6 +35,9 @@ from fastapi.responses import JSONResponse
 from breakeven.providers.server import free_port
 
 FAULTS = ("429", "500", "slow", "drop", "truncate")
+UNREADABLE_FAULTS = ("html", "shapeless")
+HTML_PAGE = b"<html><body><h1>502 Bad Gateway</h1><p>upstream unavailable</p></body></html>"
+SHAPELESS = b'{"id": "x", "object": "response", "usageMetadata": {"promptTokenCount": 3}}'
 
 
 class ThreadedServer:
@@ -57,8 +66,10 @@ class ThreadedServer:
         self.thread.join(timeout=10)
 
 
-def _response(status: int, reason: str, body: bytes, headers: dict[str, str] | None = None) -> bytes:
-    head = [f"HTTP/1.1 {status} {reason}", "content-type: application/json", f"content-length: {len(body)}"]
+def _response(
+    status: int, reason: str, body: bytes, headers: dict[str, str] | None = None, content_type: str = "application/json"
+) -> bytes:
+    head = [f"HTTP/1.1 {status} {reason}", f"content-type: {content_type}", f"content-length: {len(body)}"]
     head += [f"{k}: {v}" for k, v in (headers or {}).items()]
     return ("\r\n".join(head) + "\r\n\r\n").encode() + body
 
@@ -66,16 +77,25 @@ def _response(status: int, reason: str, body: bytes, headers: dict[str, str] | N
 class FaultProxy:
     """A faulty front for ``upstream`` (an OpenAI-compatible base, e.g. http://127.0.0.1:8000), in its own thread.
 
-    ``rate``: share of requests that get a fault (each fault kind equally likely); ``latency_s``: delay added
-    to every forwarded request; ``slow_s``: how long a "slow" fault stalls before closing.
+    ``rate``: share of requests that get a fault (``kinds`` in turn); ``latency_s``: delay added to every
+    forwarded request; ``slow_s``: how long a "slow" fault stalls before closing. ``delivered`` holds
+    (monotonic time, body hash) of every upstream answer written back in full.
     """
 
     def __init__(
-        self, upstream: str, rate: float = 0.0, seed: int = 0, latency_s: float = 0.0, slow_s: float = 3.0
+        self,
+        upstream: str,
+        rate: float = 0.0,
+        seed: int = 0,
+        latency_s: float = 0.0,
+        slow_s: float = 3.0,
+        kinds: tuple[str, ...] = FAULTS,
     ) -> None:
         self.upstream, self.rate, self.latency_s, self.slow_s = upstream.rstrip("/"), rate, latency_s, slow_s
+        self.kinds = kinds
         self.random = random.Random(seed)
         self.forwarded: Counter[str] = Counter()
+        self.delivered: list[tuple[float, str]] = []
         self.faults: Counter[str] = Counter()
         self.authorizations: set[str] = set()
         self.requests = 0
@@ -140,9 +160,13 @@ class FaultProxy:
         if "authorization" in headers:
             self.authorizations.add(headers["authorization"])
         if self.random.random() < self.rate:
-            fault = FAULTS[sum(self.faults.values()) % len(FAULTS)]  # every kind in turn
+            fault = self.kinds[sum(self.faults.values()) % len(self.kinds)]  # every kind in turn
             self.faults[fault] += 1
-            if fault == "429":
+            if fault == "html":
+                writer.write(_response(200, "OK", HTML_PAGE, content_type="text/html; charset=utf-8"))
+            elif fault == "shapeless":
+                writer.write(_response(200, "OK", SHAPELESS))
+            elif fault == "429":
                 writer.write(
                     _response(429, "Too Many Requests", b'{"error": {"message": "slow down"}}', {"retry-after": "0.2"})
                 )
@@ -162,12 +186,13 @@ class FaultProxy:
             return True
         if self.latency_s:
             await asyncio.sleep(self.latency_s)
-        self.forwarded[hashlib.sha256(body).hexdigest()] += 1
-        upstream = await self._client.request(
-            method, self.upstream + path, content=body, headers={"content-type": "application/json"}
-        )
+        digest = hashlib.sha256(body).hexdigest()
+        self.forwarded[digest] += 1
+        forward = {k: v for k, v in headers.items() if k in ("content-type", "authorization", "x-goog-api-key")}
+        upstream = await self._client.request(method, self.upstream + path, content=body, headers=forward)
         writer.write(_response(upstream.status_code, upstream.reason_phrase or "OK", upstream.content))
         await writer.drain()
+        self.delivered.append((time.monotonic(), digest))
         return True
 
 
@@ -227,13 +252,21 @@ def gemini_app(upstream: str, model_path: str) -> FastAPI:
 
 def batch_app(upstream: str, model_path: str) -> FastAPI:
     """The Batch API routes (files upload/content, batches create/retrieve/list). A batch stays in_progress
-    until ``app.state.release`` is set, then its lines are answered by ``upstream``."""
+    until ``app.state.release`` is set, then its lines are answered by ``upstream``. ``app.state.requests``
+    counts every call, ``app.state.downloads`` the downloads per file."""
     app = FastAPI()
     files: dict[str, bytes] = {}
     batches: dict[str, dict] = {}
     app.state.release = threading.Event()
     app.state.creates = 0
     app.state.batches = batches
+    app.state.requests = 0
+    app.state.downloads = Counter()
+
+    @app.middleware("http")
+    async def count(request: Request, call_next):
+        app.state.requests += 1
+        return await call_next(request)
 
     def file_object(file_id: str, name: str, purpose: str) -> dict:
         return {
@@ -260,6 +293,7 @@ def batch_app(upstream: str, model_path: str) -> FastAPI:
 
     @app.get("/v1/files/{file_id}/content")
     async def content(file_id: str) -> Response:
+        app.state.downloads[file_id] += 1
         return Response(files[file_id], media_type="application/octet-stream")
 
     async def process(batch: dict) -> None:
@@ -322,5 +356,110 @@ def batch_app(upstream: str, model_path: str) -> FastAPI:
                 "has_more": False,
             }
         )
+
+    return app
+
+
+def _marker(text: str) -> str | None:
+    return next((m for m in ("[401]", "[400]", "[500]", "[echo]", "[long]") if m in text), None)
+
+
+class CannedState:
+    """What the canned server saw and how it answers: answers paid per body hash, refusals, outage window."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.paid: Counter[str] = Counter()
+        self.refused = 0
+        self.outage_s = 0.0
+        self.retry_after = "1"
+        self.first: float | None = None
+        self.model_version: str | None = None
+
+    def in_outage(self) -> bool:
+        now = time.monotonic()
+        self.first = self.first if self.first is not None else now
+        return now - self.first < self.outage_s
+
+
+def _canned_text(marker: str | None, key: str, budget: int) -> tuple[str, int]:
+    if marker == "[echo]":
+        return f"you sent {key}", 8
+    if marker == "[long]":
+        return "the answer is cut off mid-sent", budget
+    return '{"answer": "ok"}', 5
+
+
+def canned_app() -> FastAPI:
+    """OpenAI (Chat Completions, Responses) and Gemini (generateContent) answered at once; see the module doc."""
+    app = FastAPI()
+    state = CannedState()
+    app.state.canned = state
+
+    async def refuse_or_fail(request: Request, gemini: bool) -> tuple[JSONResponse | None, str, str | None]:
+        raw = (await request.body()).decode()
+        state.calls += 1
+        key = request.headers.get("x-goog-api-key" if gemini else "authorization", "")
+        if state.in_outage():
+            state.refused += 1
+            error = {"code": 429, "message": "quota", "status": "RESOURCE_EXHAUSTED"} if gemini else {"message": "rate"}
+            return JSONResponse({"error": error}, 429, {"retry-after": state.retry_after}), key, None
+        marker = _marker(raw)
+        if marker == "[500]":
+            return JSONResponse({"error": {"code": 500, "message": "internal", "status": "INTERNAL"}}, 500), key, None
+        if marker in ("[401]", "[400]"):
+            code = int(marker[1:4])
+            message = f"Incorrect API key provided: {key}" if code == 401 else f"bad request from {key}"
+            error = {"code": code, "message": message, "status": "UNAUTHENTICATED"} if gemini else {"message": message}
+            return JSONResponse({"error": error}, code), key, None
+        state.paid[hashlib.sha256(raw.encode()).hexdigest()] += 1
+        return None, key, marker
+
+    @app.post("/v1/chat/completions")
+    async def chat(request: Request) -> JSONResponse:
+        failed, key, marker = await refuse_or_fail(request, gemini=False)
+        if failed:
+            return failed
+        body = await request.json()
+        text, used = _canned_text(marker, key, body.get("max_completion_tokens", 16))
+        choice = {"index": 0, "message": {"role": "assistant", "content": text}}
+        choice["finish_reason"] = "length" if marker == "[long]" else "stop"
+        usage = {"prompt_tokens": len(json.dumps(body["messages"])) // 4, "completion_tokens": used}
+        usage["total_tokens"] = usage["prompt_tokens"] + used
+        model = state.model_version or body["model"]
+        answer = {"id": "c", "object": "chat.completion", "created": 0, "model": model, "choices": [choice]}
+        return JSONResponse(answer | {"usage": usage})
+
+    @app.post("/v1/responses")
+    async def responses(request: Request) -> JSONResponse:
+        failed, key, marker = await refuse_or_fail(request, gemini=False)
+        if failed:
+            return failed
+        body = await request.json()
+        text, used = _canned_text(marker, key, body.get("max_output_tokens", 16))
+        content = [{"type": "output_text", "text": text, "annotations": []}]
+        item = {"type": "message", "id": "m", "role": "assistant", "status": "completed", "content": content}
+        prompt = len(json.dumps(body["input"])) // 4
+        usage = {"input_tokens": prompt, "output_tokens": used, "total_tokens": prompt + used}
+        answer = {"id": "r", "object": "response", "created_at": 0, "model": state.model_version or body["model"]}
+        answer |= {"output": [item], "usage": usage, "status": "incomplete" if marker == "[long]" else "completed"}
+        if marker == "[long]":
+            answer["incomplete_details"] = {"reason": "max_output_tokens"}
+        return JSONResponse(answer)
+
+    @app.post("/{version}/models/{target:path}")
+    async def generate(version: str, target: str, request: Request) -> JSONResponse:
+        failed, key, marker = await refuse_or_fail(request, gemini=True)
+        if failed:
+            return failed
+        body = await request.json()
+        budget = (body.get("generationConfig") or {}).get("maxOutputTokens", 16)
+        text, used = _canned_text(marker, key, budget)
+        candidate = {"content": {"role": "model", "parts": [{"text": text}]}, "index": 0}
+        candidate["finishReason"] = "MAX_TOKENS" if marker == "[long]" else "STOP"
+        prompt = len(json.dumps(body["contents"])) // 4
+        usage = {"promptTokenCount": prompt, "candidatesTokenCount": used, "totalTokenCount": prompt + used}
+        version_echo = state.model_version or target.partition(":")[0]
+        return JSONResponse({"candidates": [candidate], "usageMetadata": usage, "modelVersion": version_echo})
 
     return app

@@ -48,6 +48,18 @@ def test_smoke_config_writes_to_its_own_namespace(tmp_path):
     assert "results/default/" not in out and "report/paper.html" not in out.replace("results/smoke/report/", "")
 
 
+def test_fixed_cost_counts_sweep_and_gate_cells_in_the_tco_inputs(tmp_path):
+    """The tco job reads the gate's val cells and every sweep point's cell (the training runs the decision took),
+    and every test cell's metrics (their per-example scores, latency and tokens feed the break-even interval)."""
+    result = dry_run(tmp_path, "--configfile", str(REPO_ROOT / "config" / "smoke.yaml"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    tco = (result.stdout + result.stderr).split("rule tco:")[1].split("output:")[0]
+    metrics = "results/smoke/metrics/support_email/smollm2-135m"
+    for condition in ("base_val", "sweep_r-8_learning_rate-0.0001", "sweep_r-16_learning_rate-0.0003", "lora_200"):
+        assert f"{metrics}/{condition}/seed0.json" in tco
+    assert "results/smoke/metrics/support_email/standin-tiny/five_shot/seed0.json" in tco
+
+
 def test_lint_is_clean():
     result = subprocess.run(
         [sys.executable, "-m", "snakemake", "--lint", "-s", str(REPO_ROOT / "Snakefile")],

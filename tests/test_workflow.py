@@ -76,10 +76,20 @@ def test_outputs_of_every_stage(e2e):
     assert (results / "figures" / "data_efficiency.png").stat().st_size > 10_000
     breakeven = pd.read_csv(results / "tco" / "breakeven.csv")
     assert len(breakeven) == 4 * 2 and (breakeven["api"] == "standin-tiny").all()  # against each API cell
+    reference = breakeven[breakeven["api_reference"]]  # the stand-in is priced as cost.api_reference
+    assert len(reference) == 4 and set(reference["api_condition"]) == {"five_shot"}
+    finite = reference.dropna(subset=["breakeven_daily_volume"])
+    assert (finite["ci_low"] <= finite["breakeven_daily_volume"]).all()
+    assert (finite["breakeven_daily_volume"] <= finite["ci_high"]).all()
+    local = costs[costs["kind"] != "api"]
+    assert (local["selection_usd"] > 0).all()  # the gate's base_val cell is part of every local cell's fixed cost
+    assert len(pd.read_csv(results / "tco" / "error_cost.csv")) > 1
+    assert (results / "figures" / "error_cost.png").stat().st_size > 10_000
 
     html = (e2e / "paper" / "paper.html").read_text()
     assert "data:image/png;base64" in html and "lora_200" in html and "five_shot" in html
     assert "Paired bootstrap against the reference cell" in html
+    assert "the configured API reference" in html and "Verdict:" in html and "Inputs of the cost model" in html
     assert "Base-model gate" in html and "No hyperparameter sweep was run" in html
     assert "Pre-registered hypotheses" in html and "H1" in html and "seeded resamples of the test" in html
     hypotheses = pd.read_csv(results / "summary" / "hypotheses.csv")
@@ -219,6 +229,15 @@ def test_gate_skips_lora_cells_then_the_sweep_feeds_the_final_cells(tmp_path):
         assert info["sweep_choice"] == choice["point"]
         assert {key: info["lora"][key] for key in choice["chosen"]} == choice["chosen"]
     assert "Sweep, tiny-random-llama on support_email" in (tmp_path / "paper" / "paper.html").read_text()
+    # the LoRA cells' fixed cost counts the 4 sweep points (training + val scoring) and the gate's val cell
+    owed = [read_json(p) for p in (results / "metrics/support_email/tiny-random-llama").glob("*/seed0.json")]
+    hours = sum(
+        c["run"]["wall_s"] / 3600 + (c["training"] or {}).get("device_hours", 0.0)
+        for c in owed
+        if c["condition"].startswith("sweep_") or c["condition"] == "base_val"
+    )
+    costs = pd.read_csv(results / "tco" / "costs.csv").set_index("condition")
+    assert costs.loc["lora_50", "selection_usd"] == pytest.approx(hours * costs.loc["lora_50", "hourly_usd"])
 
     wider = dict(swept, sweep=dict(SWEEP, grid={"r": [2, 4, 8], "learning_rate": [1e-3, 3e-3]}))
     (tmp_path / "wider.yaml").write_text(yaml.safe_dump(wider))

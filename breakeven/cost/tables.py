@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+import numpy as np
 import pandas as pd
 
 from breakeven.cost.model import (
@@ -11,32 +12,30 @@ from breakeven.cost.model import (
     Deployment,
     api_cost_per_query,
     breakeven_daily_volume,
+    error_cost_per_query,
+    hourly_usd,
     self_cost_per_query,
 )
+from breakeven.cost.overhead import selection_device_hours
+
+KEYS = ["task", "system", "condition", "seed", "kind"]
+METRIC = ["primary_metric", "value", "ci_low", "ci_high"]
 
 
-def deployments(cells: pd.DataFrame, pricing: dict, cost: dict) -> pd.DataFrame:
+def deployments(cells: pd.DataFrame, pricing: dict, cost: dict, selection: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per cell, self-hosted or API, plus an estimated row for the API reference of each task that has
-    no measured cell priced as it: per-query, fixed and floor costs."""
-    hourly = pricing["hardware"][cost["hardware_profile"]]["hourly_usd"]
-    engineering = pricing["engineering"]
-    rows = []
-    for cell in cells[cells["kind"] != "api"].to_dict("records"):
-        rows.append(
-            {
-                **{k: cell[k] for k in ("task", "system", "condition", "seed", "kind")},
-                "deployment": "self-hosted",
-                "pricing": None,
-                "per_query": self_cost_per_query(cell["seconds_per_query"], hourly, cost["utilisation"]),
-                "fixed": cell["train_device_hours"] * hourly
-                + engineering["hours"][cell["kind"]] * engineering["hourly_usd"],
-                "floor_monthly": cost["min_replicas"] * hourly * HOURS_PER_MONTH,
-                **{k: cell[k] for k in ("primary_metric", "value", "ci_low", "ci_high")},
-            }
-        )
+    no measured cell priced as it: per-query, error, fixed (training, selection, engineering) and floor costs.
+    ``selection`` holds the gate's and the sweep's runs (:func:`breakeven.cost.overhead.selection_runs`)."""
+    hourly = hourly_usd(pricing["hardware"][cost["hardware_profile"]])
+    rows = [
+        _self_hosted_row(cell, hourly, pricing, cost, selection)
+        for cell in cells[cells["kind"] != "api"].to_dict("records")
+    ]
     rows += _measured_api_rows(cells, pricing)
     rows += _estimated_api_rows(cells, pricing, cost)
     table = pd.DataFrame(rows)
+    table["fixed"] = table["train_usd"] + table["selection_usd"] + table["engineering_usd"]
+    table["error_per_query"] = error_cost_per_query(table["value"], cost["error_usd"])
     table["cost_per_1k"] = table["per_query"] * 1000
     table["cost_per_1k_correct"] = table["cost_per_1k"] / table["value"].where(table["value"] > 0)
     # the metric's CI bounds give the cost's (a higher metric means a lower cost per correct answer)
@@ -45,8 +44,38 @@ def deployments(cells: pd.DataFrame, pricing: dict, cost: dict) -> pd.DataFrame:
     return table
 
 
-def _api_fixed(pricing: dict) -> float:
-    return pricing["engineering"]["hours"]["prompt"] * pricing["engineering"]["hourly_usd"]
+def _self_hosted_row(cell: dict, hourly: float, pricing: dict, cost: dict, selection: pd.DataFrame | None) -> dict:
+    """A local cell: its seconds per query (the one time input) at the hardware's hourly rate; fixed costs are
+    its own training, the selection runs it owes, and the engineering hours of its kind."""
+    engineering = pricing["engineering"]
+    selection_hours = selection_device_hours(selection, cell["task"], cell["system"], cell["kind"])
+    return {
+        **{k: cell[k] for k in KEYS},
+        "deployment": "self-hosted",
+        "pricing": None,
+        "hourly_usd": hourly,
+        "seconds_per_query": cell["seconds_per_query"],
+        "per_query": self_cost_per_query(cell["seconds_per_query"], hourly, cost["utilisation"]),
+        "train_usd": cell["train_device_hours"] * hourly,
+        "selection_usd": selection_hours * hourly,
+        "engineering_usd": engineering["hours"][cell["kind"]] * engineering["hourly_usd"],
+        "floor_monthly": cost["min_replicas"] * hourly * HOURS_PER_MONTH,
+        **{k: cell[k] for k in METRIC},
+    }
+
+
+def _api_row(pricing: dict, per_query: float) -> dict:
+    """The cost fields every API row shares: no hardware, no training, only prompt engineering."""
+    engineering = pricing["engineering"]
+    return {
+        "hourly_usd": float("nan"),
+        "seconds_per_query": float("nan"),
+        "per_query": per_query,
+        "train_usd": 0.0,
+        "selection_usd": 0.0,
+        "engineering_usd": engineering["hours"]["prompt"] * engineering["hourly_usd"],
+        "floor_monthly": 0.0,
+    }
 
 
 def _measured_api_rows(cells: pd.DataFrame, pricing: dict) -> list[dict]:
@@ -66,16 +95,19 @@ def _measured_api_rows(cells: pd.DataFrame, pricing: dict) -> list[dict]:
             label = f"api stand-in (measured usage, priced as {cell['api_pricing']})"
         rows.append(
             {
-                **{k: cell[k] for k in ("task", "system", "condition", "seed", "kind")},
+                **{k: cell[k] for k in KEYS},
                 "deployment": label,
                 "pricing": cell["api_pricing"],
-                "per_query": per_query,
-                "fixed": _api_fixed(pricing),
-                "floor_monthly": 0.0,
-                **{k: cell[k] for k in ("primary_metric", "value", "ci_low", "ci_high")},
+                **_api_row(pricing, per_query),
+                **{k: cell[k] for k in METRIC},
             }
         )
     return rows
+
+
+def estimate_source(cells: pd.DataFrame, cost: dict) -> pd.DataFrame:
+    """The local prompt cells whose measured tokens stand for the API reference's usage where it has no cell."""
+    return cells[(cells["condition"] == cost["api_condition"]) & (cells["kind"] == "prompt")]
 
 
 def _estimated_api_rows(cells: pd.DataFrame, pricing: dict, cost: dict) -> list[dict]:
@@ -85,9 +117,8 @@ def _estimated_api_rows(cells: pd.DataFrame, pricing: dict, cost: dict) -> list[
     price = pricing["api"][name]
     api_cells = cells[cells["kind"] == "api"]
     measured = set(api_cells.loc[api_cells["api_pricing"] == name, "task"]) if not api_cells.empty else set()
-    prompt_cells = cells[(cells["condition"] == cost["api_condition"]) & (cells["kind"] == "prompt")]
     rows = []
-    for task, group in prompt_cells.groupby("task"):
+    for task, group in estimate_source(cells, cost).groupby("task"):
         if task in measured:
             continue
         per_query = api_cost_per_query(
@@ -102,9 +133,7 @@ def _estimated_api_rows(cells: pd.DataFrame, pricing: dict, cost: dict) -> list[
                 "kind": "api",
                 "deployment": "api (usage estimated)",
                 "pricing": name,
-                "per_query": per_query,
-                "fixed": _api_fixed(pricing),
-                "floor_monthly": 0.0,
+                **_api_row(pricing, per_query),
                 "primary_metric": group["primary_metric"].iloc[0],
                 "value": float("nan"),
                 "ci_low": float("nan"),
@@ -114,17 +143,17 @@ def _estimated_api_rows(cells: pd.DataFrame, pricing: dict, cost: dict) -> list[
     return rows
 
 
-def _deployment(row: dict) -> Deployment:
-    return Deployment(per_query=row["per_query"], fixed=row["fixed"], floor_monthly=row["floor_monthly"])
+def deployment(row: dict) -> Deployment:
+    return Deployment(row["per_query"], row["fixed"], row["floor_monthly"], row["error_per_query"])
 
 
 def tco_grid(table: pd.DataFrame, cost: dict) -> pd.DataFrame:
-    """TCO over the horizon of every deployment at each configured daily volume."""
+    """TCO over the horizon of every deployment at each configured daily volume (errors priced in)."""
     rows = [
         {
-            **{k: row[k] for k in ("task", "system", "condition", "seed", "kind")},
+            **{k: row[k] for k in KEYS},
             "daily_volume": volume,
-            "tco": _deployment(row).tco(volume, cost["months"]),
+            "tco": float(deployment(row).tco(volume, cost["months"])),
         }
         for row in table.to_dict("records")
         for volume in cost["daily_volumes"]
@@ -132,42 +161,64 @@ def tco_grid(table: pd.DataFrame, cost: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def reference_rows(table: pd.DataFrame, cost: dict) -> pd.DataFrame:
+    """Each task's API reference: the api_reference-priced row on api_condition (measured when it exists, else
+    estimated; a measured row on another condition when that is all there is), indexed by task."""
+    api = table[(table["kind"] == "api") & (table["pricing"] == cost["api_reference"])]
+    api = api.assign(_order=(api["condition"] != cost["api_condition"]).astype(int)).sort_values(
+        "_order", kind="stable"
+    )
+    return api.drop_duplicates("task").drop(columns="_order").set_index("task")
+
+
 def breakeven(table: pd.DataFrame, cost: dict) -> pd.DataFrame:
-    """Break-even daily volume of each self-hosted cell against each API row of its task."""
-    api = table[table["kind"] == "api"]
+    """Break-even daily volume of each self-hosted cell against each API row of its task; ``api_reference``
+    marks the rows against the task's configured reference (:func:`reference_rows`)."""
+    api, refs = table[table["kind"] == "api"], reference_rows(table, cost)
     rows = []
     for row in table[table["kind"] != "api"].to_dict("records"):
         for ref in api[api["task"] == row["task"]].to_dict("records"):
-            rows.append(_breakeven_row(row, ref, cost))
+            is_reference = row["task"] in refs.index and _same(ref, refs.loc[row["task"]])
+            rows.append(_breakeven_row(row, ref, cost) | {"api_reference": is_reference})
     return pd.DataFrame(rows)
+
+
+def _same(row: dict, ref: pd.Series) -> bool:
+    return all(row[k] == ref[k] for k in ("system", "condition", "seed", "pricing"))
 
 
 def reference_breakeven(table: pd.DataFrame, cost: dict) -> pd.DataFrame:
-    """Break-even against each task's API reference only: the api_reference-priced row on api_condition
-    (measured when it exists, else estimated; a measured row on another condition when that is all there is)."""
-    api = table[(table["kind"] == "api") & (table["pricing"] == cost["api_reference"])]
-    api = api.assign(_order=(api["condition"] != cost["api_condition"]).astype(int)).sort_values("_order")
-    refs = api.drop_duplicates("task").set_index("task")
-    rows = [
-        _breakeven_row(row, refs.loc[row["task"]].to_dict() | {"task": row["task"]}, cost)
-        for row in table[table["kind"] != "api"].to_dict("records")
-        if row["task"] in refs.index
-    ]
-    return pd.DataFrame(rows)
+    """Break-even against each task's API reference only."""
+    rows = breakeven(table, cost)
+    return rows[rows["api_reference"]].reset_index(drop=True) if not rows.empty else rows
 
 
 def _breakeven_row(row: dict, ref: dict, cost: dict) -> dict:
-    volume = breakeven_daily_volume(_deployment(row), _deployment(ref), cost["months"])
+    volume = breakeven_daily_volume(deployment(row), deployment(ref), cost["months"])
+    note = ""
+    if volume is None:
+        note = "the API costs less per query, errors included: self-hosting never breaks even"
+        if np.isnan(row["error_per_query"] + ref["error_per_query"]):
+            note = "an accuracy is unknown, so the error cost cannot be priced"
     return {
         **{k: row[k] for k in ("task", "system", "condition", "seed", "kind")},
         "api": ref["system"],
         "api_condition": ref["condition"],
+        "api_seed": ref["seed"],
         "api_deployment": ref["deployment"],
         "self_per_query": row["per_query"],
         "api_per_query": ref["per_query"],
-        "breakeven_daily_volume": volume,
-        "note": "" if volume is not None else "API is cheaper per query: self-hosting never breaks even",
+        "self_error_per_query": row["error_per_query"],
+        "api_error_per_query": ref["error_per_query"],
+        "breakeven_daily_volume": float("nan") if volume is None else volume,
+        "note": note,
     }
+
+
+def best_local(table: pd.DataFrame) -> pd.DataFrame:
+    """Each task's self-hosted cell with the highest primary metric (the cell sensitivity and curves follow)."""
+    local = table[table["kind"] != "api"]
+    return local.loc[local.groupby("task")["value"].idxmax()]
 
 
 SENSITIVITY = {
@@ -187,7 +238,8 @@ def _scaled(pricing: dict, cost: dict, what: str, factor: float) -> tuple[dict, 
             if key in price:
                 price[key] *= factor
     elif what == "hardware_price":
-        pricing["hardware"][cost["hardware_profile"]]["hourly_usd"] *= factor
+        profile = pricing["hardware"][cost["hardware_profile"]]
+        pricing["hardware"][cost["hardware_profile"]] = {"kind": "rented", "hourly_usd": hourly_usd(profile) * factor}
     elif what == "engineering":
         pricing["engineering"]["hours"] = {k: v * factor for k, v in pricing["engineering"]["hours"].items()}
     else:
@@ -195,14 +247,13 @@ def _scaled(pricing: dict, cost: dict, what: str, factor: float) -> tuple[dict, 
     return pricing, cost
 
 
-def sensitivity(cells: pd.DataFrame, pricing: dict, cost: dict) -> pd.DataFrame:
+def sensitivity(cells: pd.DataFrame, pricing: dict, cost: dict, selection: pd.DataFrame | None = None) -> pd.DataFrame:
     """Break-even volume of each task's best self-hosted cell against its API reference when one assumption is
     halved or doubled."""
-    local = cells[cells["kind"] != "api"]
-    best = local.loc[local.groupby("task")["value"].idxmax(), ["task", "system", "condition", "seed"]]
+    best = best_local(cells)[["task", "system", "condition", "seed"]]
 
     def best_breakeven(pricing: dict, cost: dict) -> pd.DataFrame:
-        return reference_breakeven(deployments(cells, pricing, cost), cost).merge(
+        return reference_breakeven(deployments(cells, pricing, cost, selection), cost).merge(
             best, on=["task", "system", "condition", "seed"]
         )
 

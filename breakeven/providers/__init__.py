@@ -18,17 +18,22 @@ CLIENTS = Registry(
 
 @dataclass(frozen=True)
 class Reply:
-    """A provider's answer to one request, with the usage it reports (what the request is billed for)."""
+    """A provider's answer to one request, with the usage it reports (what the request is billed for).
+
+    ``truncated``: the answer stopped at the output budget (Responses ``status: incomplete``, Chat Completions
+    ``finish_reason: length``, Gemini ``MAX_TOKENS``); reasoning tokens count against that budget.
+    """
 
     text: str
     input_tokens: int
     output_tokens: int
     cached_tokens: int
     model_version: str | None
+    truncated: bool = False
 
 
 class TransientError(Exception):
-    """A failure worth retrying (429, 5xx, timeout, dropped connection, unreadable body)."""
+    """A failure worth retrying (429, 5xx, timeout, dropped connection, a body the SDK or we cannot read)."""
 
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)

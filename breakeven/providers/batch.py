@@ -16,7 +16,7 @@ from pathlib import Path
 
 from breakeven.jsonio import read_json, write_json
 from breakeven.providers import Reply
-from breakeven.providers.openai_client import OpenAIClient
+from breakeven.providers.openai_client import UNREADABLE, OpenAIClient
 
 log = logging.getLogger(__name__)
 METADATA_KEY = "breakeven_input"
@@ -34,30 +34,46 @@ def batch_input(client: OpenAIClient, bodies: dict[str, dict]) -> bytes:
 
 
 def reply_from_body(body: dict, api: str) -> Reply:
-    """A Reply from the response body of one batch line (Chat Completions or Responses shape)."""
+    """A Reply from the response body of one batch line (Chat Completions or Responses shape), with the same
+    truncation flags as a direct request (``status: incomplete``, ``finish_reason: length``)."""
     usage = body.get("usage") or {}
     if api == "responses":
         text = "".join(
             part.get("text", "")
-            for item in body.get("output", [])
+            for item in body["output"]
             if item.get("type") == "message"
             for part in item.get("content", [])
             if part.get("type") == "output_text"
         )
+        reason = (body.get("incomplete_details") or {}).get("reason")
         return Reply(
             text=text,
             input_tokens=usage.get("input_tokens", 0),
             output_tokens=usage.get("output_tokens", 0),
             cached_tokens=(usage.get("input_tokens_details") or {}).get("cached_tokens", 0) or 0,
             model_version=body.get("model"),
+            truncated=body.get("status") == "incomplete" and reason != "content_filter",
         )
+    choice = body["choices"][0]
     return Reply(
-        text=body["choices"][0]["message"].get("content") or "",
+        text=choice["message"].get("content") or "",
         input_tokens=usage.get("prompt_tokens", 0),
         output_tokens=usage.get("completion_tokens", 0),
         cached_tokens=(usage.get("prompt_tokens_details") or {}).get("cached_tokens", 0) or 0,
         model_version=body.get("model"),
+        truncated=choice.get("finish_reason") == "length",
     )
+
+
+def line_result(line: dict, api: str) -> Reply | str:
+    """One output line as a Reply, or why it holds none (a failed item, a body of the wrong shape)."""
+    response, error = line.get("response") or {}, line.get("error")
+    if error or response.get("status_code") != 200:
+        return f"batch item failed: {error or response.get('status_code')}"
+    try:
+        return reply_from_body(response["body"], api)
+    except UNREADABLE as err:
+        return f"batch item unreadable ({type(err).__name__}: {err})"
 
 
 async def _find_by_metadata(client: OpenAIClient, digest: str):
@@ -110,11 +126,7 @@ async def run_batch(
     write_json(state_path, {"input_sha256": digest, "batch_id": batch.id, "status": batch.status})
     results: dict[str, Reply | str] = {}
     for line in await _lines(client, batch.output_file_id) + await _lines(client, batch.error_file_id):
-        response, error = line.get("response") or {}, line.get("error")
-        if error or response.get("status_code") != 200:
-            results[line["custom_id"]] = f"batch item failed: {error or response.get('status_code')}"
-        else:
-            results[line["custom_id"]] = reply_from_body(response["body"], client.system["api"])
+        results[line["custom_id"]] = line_result(line, client.system["api"])
     for key in bodies.keys() - results.keys():
         results[key] = f"batch {batch.id} ended {batch.status} without an answer"
     return results

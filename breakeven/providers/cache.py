@@ -4,8 +4,9 @@ The key is the SHA-256 of the canonical request (provider, endpoint, model id, t
 decoding/structured-output parameters). Keys, headers and base URLs never enter it, so a rerun, a resumed run
 or another cell sending the same request reads the stored answer instead of paying again. Each entry is
 written atomically as soon as its answer arrives: a killed job keeps everything answered before the kill.
-Only successful answers are stored; failures are retried by the next run. With a state store (remote storage,
-see ``breakeven.storage``) every entry is also written there, and an entry missing locally is read from it.
+Only successful answers are stored, masked of secrets; failures are retried by the next run. With a state store
+(remote storage, see ``breakeven.storage``) every entry is also written there, and an entry missing locally is
+read from it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from breakeven.jsonio import read_json, write_json
 from breakeven.storage import ObjectStore
 
+log = logging.getLogger(__name__)
 DEFAULT_CACHE = Path("results/cache/api")
 
 
@@ -50,9 +52,13 @@ class ResponseCache:
             return None  # unreadable entry: ask again (atomic writes make this rare)
 
     def put(self, key: str, request: dict, response: dict) -> None:
-        write_json(self.path(key), {"key": key, "request": request, "response": response})
+        """Store an answer; a failed write is logged and the answer still used (only a rerun would pay again)."""
+        try:
+            write_json(self.path(key), {"key": key, "request": request, "response": response})
+        except OSError as err:
+            log.warning("could not cache answer %s (%s: %s); a rerun will ask again", key[:12], type(err).__name__, err)
         if self.store:
             try:
                 self.store.put(self.path(key))
             except OSError as err:  # the local entry is kept; the next job on this machine still finds it
-                logging.getLogger(__name__).warning("response cache: not mirrored to the state store: %s", err)
+                log.warning("response cache: answer %s not mirrored to the state store: %s", key[:12], err)

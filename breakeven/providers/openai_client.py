@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+import difflib
 import email.utils
+import inspect
 import time
 
 import openai
 import pydantic
 from openai import AsyncOpenAI
+from openai.resources.chat.completions import AsyncCompletions
+from openai.resources.responses import AsyncResponses
+from openai.types.chat import ChatCompletion
+from openai.types.responses import Response
 
 from breakeven.providers import PermanentError, Reply, TransientError
+from breakeven.providers.limits import token_estimate
+from breakeven.providers.redact import Redactor
 
 RETRY_STATUS = {408, 409, 429}
 """Besides every 5xx: request timeout, conflict (OpenAI's transient lock error), rate limit."""
+SDK_ARGUMENTS = {"self", "extra_headers", "extra_query", "extra_body", "timeout"}
+"""Keyword arguments of ``create`` that the SDK consumes itself (never request fields)."""
+SET_BY_CLIENT = {
+    "responses": {"model", "input", "max_output_tokens", "stream", "text", "temperature"},
+    "chat_completions": {"model", "messages", "max_completion_tokens", "max_tokens", "response_format", "temperature"},
+}
+"""Request fields :meth:`OpenAIClient.body` writes; request_options may not override them."""
+UNREADABLE = (AttributeError, TypeError, KeyError, IndexError, ValueError)
+"""What reading a body of the wrong shape raises (e.g. the SDK hands back a proxy's HTML page as a str)."""
 
 
 def retry_after_s(headers) -> float | None:
@@ -34,6 +51,45 @@ def retry_after_s(headers) -> float | None:
         return max(0.0, parsed.timestamp() - time.time()) if parsed else None
 
 
+def _usage_reply(text: str, usage, input_name: str, output_name: str, details_name: str) -> dict:
+    """Text and billed usage (a missing usage block counts as zero tokens)."""
+    details = getattr(usage, details_name, None)
+    return {
+        "text": text,
+        "input_tokens": getattr(usage, input_name, None) or 0,
+        "output_tokens": getattr(usage, output_name, None) or 0,
+        "cached_tokens": getattr(details, "cached_tokens", None) or 0,
+    }
+
+
+def responses_reply(response) -> Reply:
+    """A Reply from a Responses API object; a body without ``output`` is unreadable (retried)."""
+    if not isinstance(response, Response) or response.output is None:
+        raise TransientError(f"unreadable response body (no Responses output: {type(response).__name__})")
+    reason = response.incomplete_details.reason if response.incomplete_details else None
+    return Reply(
+        **_usage_reply(
+            response.output_text or "", response.usage, "input_tokens", "output_tokens", "input_tokens_details"
+        ),
+        model_version=response.model,
+        truncated=response.status == "incomplete" and reason != "content_filter",
+    )
+
+
+def chat_reply(response) -> Reply:
+    """A Reply from a Chat Completions object; a body without choices is unreadable (retried)."""
+    if not isinstance(response, ChatCompletion) or not response.choices:
+        raise TransientError(f"unreadable response body (no choices: {type(response).__name__})")
+    choice = response.choices[0]
+    return Reply(
+        **_usage_reply(
+            choice.message.content or "", response.usage, "prompt_tokens", "completion_tokens", "prompt_tokens_details"
+        ),
+        model_version=response.model,
+        truncated=choice.finish_reason == "length",
+    )
+
+
 class OpenAIClient:
     """One API system on the openai SDK (SDK retries off: the limiter retries and counts)."""
 
@@ -42,10 +98,28 @@ class OpenAIClient:
     def __init__(self, system: dict, api_key: str, base_url: str | None) -> None:
         self.system = system
         self.client = AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0, timeout=system["timeout_s"])
+        self.redactor = Redactor.configured(api_key)
 
     @property
     def endpoint(self) -> str:
         return "/v1/responses" if self.system["api"] == "responses" else "/v1/chat/completions"
+
+    @staticmethod
+    def option_problems(options: dict, api: str) -> list[tuple[str, str]]:
+        """(field, why) for each request option the endpoint does not take, read from the SDK's ``create``."""
+        create = AsyncResponses.create if api == "responses" else AsyncCompletions.create
+        accepted = set(inspect.signature(create).parameters) - SDK_ARGUMENTS - SET_BY_CLIENT[api]
+        problems = []
+        for name in options:
+            if name in SET_BY_CLIENT[api]:
+                problems.append((name, f"is set by the client itself for api {api!r}; it cannot be overridden"))
+            elif name not in accepted:
+                near = difflib.get_close_matches(name, sorted(accepted), n=1)
+                hint = f" (did you mean {near[0]!r}?)" if near else ""
+                problems.append(
+                    (name, f"is not a parameter of the {api} endpoint in openai {openai.__version__}{hint}")
+                )
+        return problems
 
     def body(self, model: str, messages: list[dict], max_tokens: int, schema: dict | None) -> dict:
         """The request body: what is sent, cached and recorded (temperature only where the model takes it)."""
@@ -66,20 +140,19 @@ class OpenAIClient:
             body["temperature"] = 0
         return body | self.system["request_options"]
 
+    @staticmethod
+    def token_estimate(body: dict) -> int:
+        """Tokens a request may use: its prompt (messages or input and instructions) plus its output budget."""
+        budget = body.get("max_output_tokens") or body.get("max_completion_tokens") or body.get("max_tokens") or 0
+        return token_estimate(body.get("messages"), body.get("input"), body.get("instructions"), budget=budget)
+
     async def send(self, body: dict) -> Reply:
+        responses = self.system["api"] == "responses"
         try:
-            if self.system["api"] == "responses":
+            if responses:
                 response = await self.client.responses.create(**body)
-                usage = response.usage
-                details = getattr(usage, "input_tokens_details", None) if usage else None
-                return Reply(
-                    text=response.output_text or "",
-                    input_tokens=usage.input_tokens if usage else 0,
-                    output_tokens=usage.output_tokens if usage else 0,
-                    cached_tokens=(getattr(details, "cached_tokens", 0) or 0) if details else 0,
-                    model_version=response.model,
-                )
-            response = await self.client.chat.completions.create(**body)
+            else:
+                response = await self.client.chat.completions.create(**body)
         except openai.APIStatusError as err:
             if err.status_code in RETRY_STATUS or err.status_code >= 500:
                 raise TransientError(f"HTTP {err.status_code}", retry_after_s(err.response.headers)) from err
@@ -88,17 +161,10 @@ class OpenAIClient:
             raise TransientError(type(err).__name__) from err
         except (openai.APIResponseValidationError, pydantic.ValidationError, ValueError) as err:
             raise TransientError(f"unreadable response body ({type(err).__name__})") from err
-        if not response.choices:
-            raise TransientError("response without choices")
-        usage = response.usage
-        details = getattr(usage, "prompt_tokens_details", None) if usage else None
-        return Reply(
-            text=response.choices[0].message.content or "",
-            input_tokens=usage.prompt_tokens if usage else 0,
-            output_tokens=usage.completion_tokens if usage else 0,
-            cached_tokens=(getattr(details, "cached_tokens", 0) or 0) if details else 0,
-            model_version=response.model,
-        )
+        try:
+            return responses_reply(response) if responses else chat_reply(response)
+        except UNREADABLE as err:
+            raise TransientError(f"unreadable response body ({type(err).__name__})") from err
 
     async def aclose(self) -> None:
         await self.client.close()

@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from breakeven.cost.model import Deployment  # noqa: E402
+from breakeven.cost.tables import deployment  # noqa: E402
 
 
 def pareto_front(costs: np.ndarray, scores: np.ndarray) -> np.ndarray:
@@ -86,17 +86,19 @@ def accuracy_vs_cost(costs: pd.DataFrame, out: str) -> None:
 
 
 def tco_curves(costs: pd.DataFrame, breakeven: pd.DataFrame, months: int, out: str) -> None:
-    """TCO over the horizon vs daily volume (log-log) for each deployment, break-even volumes marked."""
+    """TCO over the horizon (errors priced in) vs daily volume (log-log) for each deployment, break-even volumes
+    marked."""
     volumes = np.logspace(1, 7, 200)
     fig, panels = _panels(costs)
     for ax, task in panels:
         for row in costs[costs["task"] == task].to_dict("records"):
-            deployment = Deployment(row["per_query"], row["fixed"], row["floor_monthly"])
             style = {"linestyle": "--", "color": "tab:red"} if row["kind"] == "api" else {}
-            ax.plot(volumes, [deployment.tco(v, months) for v in volumes], label=_label(row), **style)
+            ax.plot(volumes, [deployment(row).tco(v, months) for v in volumes], label=_label(row), **style)
         marks = breakeven[(breakeven["task"] == task) & breakeven["breakeven_daily_volume"].notna()]
         for row in marks.to_dict("records"):
             ax.axvline(row["breakeven_daily_volume"], color="grey", linewidth=0.6, alpha=0.6)
+            if row["api_reference"]:
+                ax.axvspan(row["ci_low"], min(row["ci_high"], volumes[-1]), color="grey", alpha=0.08)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("queries per day (log scale)")
@@ -175,4 +177,27 @@ def latency(cells: pd.DataFrame, out: str) -> None:
         ax.set_ylabel("latency per request (s)")
         ax.set_title(f"{task}: latency p50 / p95")
         ax.legend(fontsize=7)
+    _save(fig, out)
+
+
+def error_cost_curves(curve: pd.DataFrame, error_usd: float, out: str) -> None:
+    """Per task, the break-even volume of the best self-hosted cell against the API reference as the cost of a
+    wrong answer grows (95% band over resampled test examples); where the line stops, it never breaks even."""
+    if curve.empty:
+        raise ValueError("error_cost.csv: no task has both a self-hosted cell and an API reference")
+    fig, panels = _panels(curve)
+    for ax, task in panels:
+        rows = curve[curve["task"] == task].sort_values("error_usd")
+        first = rows.iloc[0]
+        high = rows["ci_high"].where(np.isfinite(rows["ci_high"]), np.nan)
+        ax.fill_between(rows["error_usd"], rows["ci_low"], high, color="tab:blue", alpha=0.2, label="95% CI")
+        ax.plot(rows["error_usd"], rows["breakeven_daily_volume"], color="tab:blue", marker=".", label=_label(first))
+        ax.axvline(error_usd, color="grey", linestyle=":", label=f"configured error cost (${error_usd:g})")
+        ax.set_xscale("symlog", linthresh=1e-5)
+        ax.set_xlim(0, rows["error_usd"].max())
+        ax.set_yscale("log")
+        ax.set_xlabel("cost of one wrong answer (USD, symlog scale)")
+        ax.set_ylabel("break-even queries/day (log scale)")
+        ax.set_title(f"{task}: {_label(first)} vs {first['api']} · {first['api_condition']}", fontsize=9)
+        ax.legend(fontsize=7, loc="best")
     _save(fig, out)

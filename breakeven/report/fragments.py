@@ -8,21 +8,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from breakeven.cost.model import hourly_usd
 from breakeven.report.base_evaluation import gate_fragment, sweep_fragment
+from breakeven.report.cost_inputs import cost_inputs_table
 from breakeven.report.hypotheses import hypotheses_list, hypotheses_results, variability_table
 from breakeven.report.markdown import pipe_table
+from breakeven.report.verdict import findings_text, verdicts_text, volume
 
 
 def money(value: float) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     return f"${value:,.2f}" if value >= 1 else f"${value:.4f}"
-
-
-def volume(value: float | None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "never"
-    return f"{value:,.0f}"
 
 
 def with_ci(row: dict) -> str:
@@ -88,14 +85,18 @@ def results_table(cells: pd.DataFrame, metrics: pd.DataFrame, costs: pd.DataFram
     return "\n".join(parts)
 
 
+def _against(row: dict) -> str:
+    text = f"{volume(row['breakeven_daily_volume'])} [{volume(row['ci_low'])}, {volume(row['ci_high'])}]"
+    return f"{text} vs {row['api']} · {row['api_condition']}" + (" (reference)" if row["api_reference"] else "")
+
+
 def cost_table(costs: pd.DataFrame, breakeven: pd.DataFrame, months: int) -> str:
-    """Cost structure of each deployment and, for self-hosted ones, the break-even volume against each API row."""
+    """Cost structure of each deployment and, for self-hosted ones, the break-even volume (95% CI) against each
+    API row."""
     keys = ["task", "system", "condition", "seed"]
     against: dict[tuple, list[str]] = {}
     for r in breakeven.to_dict("records") if not breakeven.empty else []:
-        against.setdefault(tuple(r[k] for k in keys), []).append(
-            f"{volume(r['breakeven_daily_volume'])} vs {r['api']} · {r['api_condition']}"
-        )
+        against.setdefault(tuple(r[k] for k in keys), []).append(_against(r))
     rows = [
         [
             r["task"],
@@ -103,7 +104,8 @@ def cost_table(costs: pd.DataFrame, breakeven: pd.DataFrame, months: int) -> str
             r["condition"],
             r["deployment"],
             money(r["cost_per_1k"]),
-            money(r["fixed"]),
+            money(r["error_per_query"] * 1000),
+            f"{money(r['train_usd'])} + {money(r['selection_usd'])} + {money(r['engineering_usd'])}",
             money(r["floor_monthly"]),
             "–" if r["kind"] == "api" else "; ".join(against.get(tuple(r[k] for k in keys), ["–"])),
         ]
@@ -115,17 +117,20 @@ def cost_table(costs: pd.DataFrame, breakeven: pd.DataFrame, months: int) -> str
         "condition",
         "deployment",
         "$/1K queries",
-        "fixed $",
+        "errors $/1K",
+        "fixed $: training + selection + engineering",
         "floor $/month",
-        "break-even queries/day",
+        "break-even queries/day [95% CI]",
     ]
     return pipe_table(
         header,
         rows,
-        f"Cost per 1K queries, one-off costs, always-on floor, and the daily volume above which self-hosting is "
-        f"cheaper than each API over {months} months. API rows are measured (usage reported by the API, billed at "
-        "config/pricing.yaml prices) or, where a task has no API cell, estimated from the local prompts' tokens; "
-        "a stand-in is a local model served behind the API path and billed at the named API's prices.",
+        f"Cost per 1K queries, expected cost of wrong answers, one-off costs (the cell's training, the gate's and "
+        f"the sweep's runs it owes, engineering), always-on floor, and the daily volume above which self-hosting "
+        f"is cheaper than each API over {months} months, with its 95% interval over resampled test examples. API "
+        "rows are measured (usage reported by the API, billed at config/pricing.yaml prices) or, where a task has "
+        "no API cell, estimated from the local prompts' tokens; a stand-in is a local model served behind the API "
+        "path and billed at the named API's prices.",
     )
 
 
@@ -253,6 +258,21 @@ def api_lines(api_models: dict, pricing: dict) -> list[str]:
     return lines
 
 
+def execution_note(task: dict) -> str:
+    """Code tasks: how the generated programs were contained, stating it when they ran without kernel isolation."""
+    if task["kind"] != "code":
+        return ""
+    if task.get("execution", {}).get("isolation") == "unsafe-local":
+        return (
+            " **Generated programs ran without kernel isolation** (`execution.isolation: unsafe-local`): only "
+            "resource limits and a Python audit hook contained them."
+        )
+    return (
+        " Each generated program ran in its own bubblewrap sandbox (no network, a read-only root holding only the "
+        "interpreter, seccomp, resource limits); its values were compared with the expected ones outside it."
+    )
+
+
 def setup_text(config: dict, tasks: dict, models: dict, pricing: dict, api_models: dict | None = None) -> str:
     """Models, conditions, training and cost assumptions as prose and a table."""
     cond_rows = []
@@ -271,7 +291,7 @@ def setup_text(config: dict, tasks: dict, models: dict, pricing: dict, api_model
     ]
     task_lines = [
         f"- **{name}**: {t.get('description', '')} Primary metric `{t['primary_metric']}`; greedy decoding, "
-        f"at most {t['max_new_tokens']} new tokens."
+        f"at most {t['max_new_tokens']} new tokens.{execution_note(t)}"
         for name, t in tasks.items()
     ]
     cost = config["cost"]
@@ -290,7 +310,7 @@ def setup_text(config: dict, tasks: dict, models: dict, pricing: dict, api_model
             *(["**API systems.**", "", *api_lines(api_models, pricing), ""] if api_models else []),
             pipe_table(["condition", "kind", "definition"], cond_rows, "Data-constrained conditions."),
             f"**Cost assumptions** (prices read on {pricing['prices_read_on']}, {pricing['currency']}). Local cells ran "
-            f"on `{cost['hardware_profile']}` ({hardware.get('description', '')}) at ${hardware['hourly_usd']}/hour, "
+            f"on `{cost['hardware_profile']}` ({hardware.get('description', '')}) at ${hourly_usd(hardware):.4g}/hour, "
             f"billed at {cost['utilisation']:.0%} utilisation with {cost['min_replicas']} always-on replica(s). The API "
             f"reference `{cost['api_reference']}` costs ${api['input_per_1m']}/1M input and ${api['output_per_1m']}/1M "
             f"output tokens{' with its batch discount' if cost['api_batch'] else ''}; API cells bill the usage the "
@@ -301,29 +321,6 @@ def setup_text(config: dict, tasks: dict, models: dict, pricing: dict, api_model
             "",
         ]
     )
-
-
-def findings_text(cells: pd.DataFrame, breakeven: pd.DataFrame) -> str:
-    """Headline sentences: best cell per task, its gain over zero-shot, and its break-even volume."""
-    lines = []
-    for task, group in cells.groupby("task"):
-        best = group.loc[group["value"].idxmax()]
-        metric = best["primary_metric"]
-        line = f"On **{task}**, the best cell is {best['system']} · {best['condition']} with {metric} {with_ci(best)}"
-        zero = group[group["condition"] == "zero_shot"]
-        if not zero.empty and best["condition"] != "zero_shot":
-            z = zero.iloc[0]
-            separated = best["ci_low"] > z["ci_high"]
-            line += f", against {with_ci(z)} zero-shot; the 95% CIs {'do not overlap' if separated else 'overlap'}"
-        match = breakeven[
-            (breakeven["task"] == task)
-            & (breakeven["system"] == best["system"])
-            & (breakeven["condition"] == best["condition"])
-        ]
-        if not match.empty:
-            line += f". Self-hosting it breaks even with {match.iloc[0]['api']} at {volume(match.iloc[0]['breakeven_daily_volume'])} queries/day"
-        lines.append(line + ".")
-    return "\n\n".join(lines) + "\n"
 
 
 def describe_data(task: str, source: dict) -> str:
@@ -378,8 +375,11 @@ def write_fragments(
 
     out_dir.mkdir(parents=True, exist_ok=True)
     months = config["cost"]["months"]
+    alpha = 1 - config["bootstrap"]["confidence"]
     fragments = {
-        "findings.md": findings_text(cells, breakeven),
+        "findings.md": findings_text(cells, paired, breakeven, alpha),
+        "verdict.md": verdicts_text(cells, paired, breakeven, selections, config["cost"], alpha),
+        "cost_inputs.md": cost_inputs_table(pricing, config["cost"], cells, costs, run_manifest["created"][:10]),
         "setup.md": setup_text(config, tasks, models, pricing, api_models),
         "data.md": data_table(manifests),
         "results.md": results_table(cells, metrics, costs),

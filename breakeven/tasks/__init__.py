@@ -45,6 +45,9 @@ class Task(Protocol):
     def metrics(self, per_example: list[dict], bootstrap: dict) -> dict[str, dict]:
         """Each metric of ``metric_names`` with its bootstrap CI (value, ci_low, ci_high, n)."""
 
+    def cell_notes(self, per_example: list[dict]) -> dict[str, Any]:
+        """Task-specific facts about a scored cell for its metrics file (code tasks: how programs ran)."""
+
 
 def load_prompt(task_name: str, root: Path = REPO_ROOT) -> dict:
     """The prompt file of a task (``prompts/<task>.yaml``: system and user templates)."""
@@ -104,3 +107,6 @@ class BaseTask:
 
     def score_batch(self, outputs: list[str], examples: list[dict]) -> list[dict[str, Any]]:
         return [self.score(output, example) for output, example in zip(outputs, examples)]
+
+    def cell_notes(self, per_example: list[dict]) -> dict[str, Any]:
+        return {}

@@ -1,6 +1,6 @@
-"""Program synthesis (MBPP): the model writes a Python function; it passes when every assert of the task
-runs without error inside the sandbox (breakeven.tasks.sandbox: separate process, time/memory limits, no network,
-a throw-away directory). pass@1 with greedy decoding."""
+"""Program synthesis (MBPP): the model writes a Python function; it passes when every assert of the task holds,
+run in the sandbox (breakeven.tasks.sandbox: kernel isolation per program, values compared outside it). pass@1
+with greedy decoding."""
 
 from __future__ import annotations
 
@@ -37,6 +37,8 @@ class CodeTask(BaseTask):
         return f"```python\n{example['target'].strip()}\n```"
 
     def score_batch(self, outputs: list[str], examples: list[dict]) -> list[dict[str, Any]]:
+        """Every non-empty program in its own sandbox; each row has the verdict, its reason and how many of the
+        asserts the scorer judged (value compared here) and the sandbox judged (run whole inside)."""
         from breakeven.tasks.sandbox import Limits, run_many
 
         codes = [extract_code(output or "") for output in outputs]
@@ -46,22 +48,39 @@ class CodeTask(BaseTask):
             for code, ex in zip(codes, examples)
         ]
         runnable = [i for i, code in enumerate(codes) if code]
-        outcomes = dict(
-            zip(runnable, run_many([jobs[i] for i in runnable], limits, workers=self.execution.get("workers", 2)))
-        )
-        results = []
-        for i, code in enumerate(codes):
-            outcome = outcomes.get(i)
-            passed = bool(outcome and outcome.passed)
-            results.append(
-                {
-                    "pass_at_1": float(passed),
-                    "parsed": code,
-                    "error_class": "empty" if not code else outcome.status,
-                    "detail": outcome.detail if outcome else "",
-                }
-            )
-        return results
+        batch = run_many([jobs[i] for i in runnable], limits, self.execution.get("workers", 2), self.isolation)
+        outcomes = dict(zip(runnable, batch))
+        return [_row(code, outcomes.get(i)) for i, code in enumerate(codes)]
+
+    @property
+    def isolation(self) -> str:
+        return self.execution.get("isolation", "kernel")
+
+    def cell_notes(self, per_example: list[dict]) -> dict[str, Any]:
+        """How the cell's programs ran: the isolation, and how many asserts were judged each way."""
+        return {
+            "execution": {
+                "isolation": self.isolation,
+                "asserts_judged_by_scorer": sum(row["judged_by_scorer"] for row in per_example),
+                "asserts_judged_in_sandbox": sum(row["judged_in_sandbox"] for row in per_example),
+            }
+        }
 
     def metrics(self, per_example: list[dict], bootstrap: dict) -> dict[str, dict]:
         return {"pass_at_1": mean_ci([row["pass_at_1"] for row in per_example], **bootstrap).as_dict()}
+
+
+def _row(code: str, outcome: Any) -> dict[str, Any]:
+    """One example's scores; an empty answer never reaches the sandbox."""
+    if outcome is None:
+        return {"pass_at_1": 0.0, "parsed": code, "error_class": "empty", "verdict": "empty", "detail": "",
+                "judged_by_scorer": 0, "judged_in_sandbox": 0}  # fmt: skip
+    return {
+        "pass_at_1": float(outcome.passed),
+        "parsed": code,
+        "error_class": outcome.status,
+        "verdict": outcome.status,
+        "detail": outcome.detail,
+        "judged_by_scorer": outcome.judged_by_scorer,
+        "judged_in_sandbox": outcome.judged_in_sandbox,
+    }

@@ -1,8 +1,16 @@
-"""Figures of the paper: accuracy vs cost, TCO vs daily volume, data efficiency, metric CIs, latency."""
+"""Figures of the paper: accuracy vs cost, TCO vs daily volume, data efficiency, metric CIs, latency, and the
+break-even over the cost of a wrong answer."""
 
 import pandas as pd
 
-from breakeven.report.figures import accuracy_vs_cost, data_efficiency, latency, metric_with_ci, tco_curves
+from breakeven.report.figures import (
+    accuracy_vs_cost,
+    data_efficiency,
+    error_cost_curves,
+    latency,
+    metric_with_ci,
+    tco_curves,
+)
 from breakeven.runtime import log_to
 
 log_to(snakemake.log[0])
@@ -13,3 +21,4 @@ data_efficiency(cells, snakemake.output.data_efficiency)
 metric_with_ci(cells, snakemake.output.metric_ci)
 latency(cells, snakemake.output.latency)
 tco_curves(costs, pd.read_csv(snakemake.input.breakeven), snakemake.params.months, snakemake.output.tco)
+error_cost_curves(pd.read_csv(snakemake.input.error_cost), snakemake.params.error_usd, snakemake.output.error_cost)

@@ -1,16 +1,20 @@
-"""Cost per query, TCO over the configured volumes, and break-even volumes."""
+"""Cost per query, TCO over the configured volumes, break-even volumes with intervals, and the error-cost curve."""
 
-import pandas as pd
+import logging
+from pathlib import Path
 
-from breakeven.cost.tables import breakeven, deployments, sensitivity, tco_grid
-from breakeven.jsonio import read_yaml
+from breakeven.cost.job import run_tco
 from breakeven.runtime import log_to
 
 log_to(snakemake.log[0])
-cost = snakemake.params.cost
-cells, pricing = pd.read_csv(snakemake.input.cells), read_yaml(snakemake.input.pricing)
-table = deployments(cells, pricing, cost)
-table.to_csv(snakemake.output.costs, index=False)
-tco_grid(table, cost).to_csv(snakemake.output.tco, index=False)
-breakeven(table, cost).to_csv(snakemake.output.breakeven, index=False)
-sensitivity(cells, pricing, cost).to_csv(snakemake.output.sensitivity, index=False)
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+run_tco(
+    cells_path=Path(snakemake.input.cells),
+    metric_paths=[Path(p) for p in snakemake.input.metrics],
+    gate_paths=[Path(p) for p in snakemake.input.gate],
+    sweep_paths=[Path(p) for p in snakemake.input.sweep],
+    pricing_path=Path(snakemake.input.pricing),
+    cost=snakemake.params.cost,
+    bootstrap=snakemake.params.bootstrap,
+    out={name: Path(path) for name, path in snakemake.output.items()},
+)
