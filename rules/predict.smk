@@ -34,9 +34,10 @@ rule predict_api:
         cell=predict_api_params,
         cache=API_CACHE,
     message:
-        "predict {wildcards.api_model} · {wildcards.task} · {wildcards.condition} · seed {wildcards.seed} (progress: {log})"
+        "predict {wildcards.api_model} · {wildcards.task} · {wildcards.condition} · seed {wildcards.seed} (progress: {log.job})"
     log:
-        f"{LOGS}/predict_api/{{task}}/{{api_model}}/{{condition}}/seed{{seed}}.log",
+        job=f"{LOGS}/predict_api/{{task}}/{{api_model}}/{{condition}}/seed{{seed}}.log",
+        server=f"{LOGS}/predict_api/{{task}}/{{api_model}}/{{condition}}/seed{{seed}}.server.log",  # the stand-in's
     conda:
         "../envs/api.yaml"
     threads: predict_api_threads
