@@ -116,7 +116,7 @@ def test_s3_workflow_resumes_from_the_bucket(s3, tmp_path):
         with pytest.MonkeyPatch.context() as patch:
             for key, value in env.items():
                 patch.setenv(key, value)
-            return run_workflow(workdir, *arguments)
+            return run_workflow(workdir, *arguments, timeout=3600)
 
     first = machine("first", E2E_CONFIG)
     result = snakemake(first)
