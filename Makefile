@@ -4,6 +4,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 VLLM_VENV := .venv-vllm
+GPU_VENV := .venv-gpu
 CORES ?= all
 export HF_HOME := $(CURDIR)/.cache/huggingface
 export TORCH_HOME := $(CURDIR)/.cache/torch
@@ -13,7 +14,7 @@ export XDG_CACHE_HOME := $(CURDIR)/.cache
 export HF_HUB_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 
-.PHONY: venv vllm-venv sandbox-tools run smoke test lint bench clean
+.PHONY: venv vllm-venv venv-gpu sandbox-tools run smoke test lint bench clean
 
 venv: $(VENV)/.installed
 
@@ -35,12 +36,23 @@ $(VLLM_VENV)/.installed: requirements-vllm.lock
 	$(VLLM_VENV)/bin/pip install --quiet --no-deps -r requirements-vllm.lock
 	touch $@
 
+## venv-gpu: on a CUDA box, the GPU jobs' stack in its own venv (vLLM's CUDA build, Unsloth, torch 2.13.0 for
+## CUDA 13.0): predict_local and Unsloth training hand their work to .venv-gpu/bin/python
+venv-gpu: $(GPU_VENV)/.installed
+
+$(GPU_VENV)/.installed: requirements-gpu.lock
+	test -x $(GPU_VENV)/bin/python || $(PYTHON) -m venv $(GPU_VENV)
+	$(GPU_VENV)/bin/pip install --quiet --upgrade pip
+	$(GPU_VENV)/bin/pip install --quiet --no-deps -r requirements-gpu.lock
+	touch $@
+
 ## run: set up and run the whole workflow on the embedded default (CPU, offline); paper in report/
-run: venv
+## (.venv-vllm too: the default's stand-in API is SmolLM2 behind vLLM's OpenAI server)
+run: venv vllm-venv
 	$(BIN)/snakemake --cores $(CORES) --resources gpu=1
 
 ## smoke: the same DAG on ~12-row splits, under results/smoke/
-smoke: venv
+smoke: venv vllm-venv
 	$(BIN)/snakemake --cores $(CORES) --resources gpu=1 --configfile config/smoke.yaml
 
 ## sandbox-tools: bubblewrap and libseccomp, which the MBPP sandbox needs (apt-get as root, else says what to install)

@@ -1,5 +1,5 @@
 """Scheduling overhead of the production grid (config/production.yaml: 3 open models x 7 tasks x 4 conditions x
-3 seeds, ~500 jobs): wall time of a fresh `snakemake` process that
+3 seeds): wall time of a fresh `snakemake` process that
 
 - plans the grid from scratch (`snakemake -n` in an empty working directory), and
 - reruns it when everything is up to date (the no-op rerun), both as `snakemake -n` and as a real
@@ -9,8 +9,9 @@ A no-op needs every output in place. Running the grid is impossible here, so its
 output that `snakemake --summary` lists is created empty (a folder for `directory()` outputs), then
 `snakemake --touch` orders their modification times along the DAG and records the job metadata (params,
 code, software versions) exactly as a real run would. The rerun therefore walks the same DAG, stats the same
-716 files and compares the same metadata as after a real run; only file contents differ, which Snakemake
-never reads when deciding what to run.
+files and compares the same metadata as after a real run; only file contents differ, which Snakemake never
+reads when deciding what to run. Goal: a no-op rerun in <= 2 s. For scale, the same process also times
+`snakemake --list-rules` (importing Snakemake and parsing the workflow, no DAG).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from breakeven import REPO_ROOT
 
 CONFIG = REPO_ROOT / "config" / "production.yaml"
 REPEATS = 3
-GOAL_NOOP_S = 3.0
+GOAL_NOOP_S = 2.0
 
 
 def cpu_seconds() -> float:
@@ -116,8 +117,10 @@ def main() -> None:
         n_outputs = materialise_outputs(workdir)
         noop_dry = timed(workdir, "-n", expect_nothing=True)
         noop_run = timed(workdir, expect_nothing=True)
+        parse = timed(workdir, "--list-rules")
     report(f"no-op rerun, snakemake -n ({n_outputs} outputs)", noop_dry)
     report("no-op rerun, snakemake --cores 2", noop_run)
+    report("parse only, snakemake --list-rules", parse)
     wall = statistics.median(noop_run[0])
     verdict = "meets" if wall <= GOAL_NOOP_S else "misses"
     print(

@@ -85,7 +85,7 @@ def measure(label: str, cells: list[dict], gate: list[dict], folder: Path) -> No
     pricing = read_yaml(REPO_ROOT / "config" / "pricing.yaml")
     out = {name: folder / f"{label}-{name}.csv" for name in ("costs", "tco", "breakeven", "sensitivity", "error_cost")}
     start = time.perf_counter()
-    run_tco(cells_path, metric_paths, gate_paths, [], REPO_ROOT / "config" / "pricing.yaml", COST, BOOTSTRAP, out)
+    run_tco(cells_path, metric_paths, gate_paths, [], [], REPO_ROOT / "config" / "pricing.yaml", COST, BOOTSTRAP, out)
     whole = time.perf_counter() - start
     start = time.perf_counter()
     table = deployments(pd.read_csv(cells_path), pricing, COST)

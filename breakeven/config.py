@@ -126,6 +126,7 @@ class Project:
         self.conditions = self.config["conditions"] | self._generated_conditions()
         self._check_selection(source)
         self._check_hypotheses(source)
+        self._check_statistics(source)
 
     def _load(self, schema: str, path: Path, overrides: dict | None = None) -> dict:
         data = deep_merge(read_yaml(path) or {}, overrides or {})
@@ -154,9 +155,9 @@ class Project:
         model = self._load("model", path)
         if model["name"] != name:
             raise ConfigError(f"{path}: field 'name': {model['name']!r} must equal the file name {name!r}")
-        template = model.get("chat_template")
-        if template:
-            self._existing("chat_template", self.root / "config" / "chat_templates", template, ".jinja")
+        for key in ("chat_template", "training_chat_template"):
+            if model.get(key):
+                self._existing(key, self.root / "config" / "chat_templates", model[key], ".jinja")
         return model
 
     def _load_api_model(self, name: str, source: str) -> dict:
@@ -177,6 +178,8 @@ class Project:
             raise ConfigError(f"{path}: field 'provider': a stand-in is served OpenAI-compatible (provider: openai)")
         if api["batch"] and api["provider"] != "openai":
             raise ConfigError(f"{path}: field 'batch': the Batch API mode is OpenAI's (provider: openai)")
+        if api["logprobs"] and (api["provider"], api["api"]) != ("openai", "chat_completions"):
+            raise ConfigError(f"{path}: field 'logprobs': read from Chat Completions only (api: chat_completions)")
         if api["request_options"]:
             client = CLIENTS.get(api["provider"])  # imports the SDK only for systems with extra options
             problems = client.option_problems(api["request_options"], api["api"])
@@ -231,6 +234,29 @@ class Project:
                         f"{source}: field 'hypotheses.{i}.{side}': {hypothesis[side]!r} is not a condition "
                         f"(known: {', '.join(self.config['conditions'])})"
                     )
+
+    def _check_statistics(self, source: str) -> None:
+        stats = self.config["statistics"]
+        if stats["reference"] != "lowest_val_loss" and stats["reference"] not in self.config["conditions"]:
+            raise ConfigError(
+                f"{source}: field 'statistics.reference': {stats['reference']!r} is neither lowest_val_loss nor a "
+                f"condition (known: {', '.join(self.config['conditions'])}); the reference is never chosen on test"
+            )
+        if stats["reference_system"] is not None and stats["reference_system"] not in self.config["models"]:
+            raise ConfigError(
+                f"{source}: field 'statistics.reference_system': {stats['reference_system']!r} is not an open model "
+                f"of this run (known: {', '.join(self.config['models'])})"
+            )
+
+    @property
+    def reference_system(self) -> str:
+        """The open model whose cell is each task's paired-test reference (default: the first listed)."""
+        return self.config["statistics"]["reference_system"] or self.config["models"][0]
+
+    def group_field(self, task: str) -> str | None:
+        """The input field grouping a task's examples for clustered resampling (default: its document key)."""
+        cfg = self.tasks[task]
+        return cfg.get("group_field") or cfg["source"].get("document_key")
 
     def _check_selection(self, source: str) -> None:
         gate, sweep = self.config["base_selection"], self.config["sweep"]

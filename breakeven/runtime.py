@@ -1,5 +1,5 @@
-"""Process set-up shared by the job scripts: CPU threads, in-repo caches, GPU slots, logs, and the versions of
-the packages a job ran with."""
+"""Process set-up shared by the job scripts: CPU threads, in-repo caches, GPU slots, logs, and what a job ran
+with (the versions of its packages, the git commit of the code)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import fcntl
 import glob
 import importlib.metadata
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -24,10 +26,15 @@ CACHE_ENV = {
 
 def prepare_job_environment() -> None:
     """Environment every job inherits: tool caches under the checkout (nothing under $HOME) unless the user
-    set them, and this package importable from any interpreter (conda envs do not install it)."""
+    set them, this interpreter first on PATH, and this package importable from any interpreter (conda envs do
+    not install it)."""
     for var, rel in CACHE_ENV.items():
         os.environ.setdefault(var, str(REPO_ROOT / rel))
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # a shell rule's `python` is this interpreter (a conda env activated for a job puts its own in front)
+    interpreter_dir = str(Path(sys.executable).parent)
+    if os.environ.get("PATH", "").split(os.pathsep)[0] != interpreter_dir:
+        os.environ["PATH"] = os.pathsep.join(filter(None, [interpreter_dir, os.environ.get("PATH")]))
     paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
     if str(REPO_ROOT) not in paths:
         os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), *paths]))
@@ -40,9 +47,35 @@ def pin_caches(root: Path = REPO_ROOT) -> None:
         os.environ[var] = str(root / rel)
 
 
+GPU_PYTHON = REPO_ROOT / ".venv-gpu" / "bin" / "python"
+"""The interpreter of the GPU jobs' CUDA stack (vLLM's CUDA build, Unsloth; ``make venv-gpu``)."""
+
+
 def gpu_count() -> int:
     """NVIDIA devices visible to this process (device files, so no CUDA initialisation)."""
     return len(glob.glob("/dev/nvidia[0-9]*"))
+
+
+def gpu_python() -> Path | None:
+    """The CUDA stack's interpreter where ``make venv-gpu`` made it, else None."""
+    return GPU_PYTHON if GPU_PYTHON.exists() else None
+
+
+def gpu_stack(profile: str, devices: int | None = None) -> str:
+    """What a GPU profile says about the GPU jobs' CUDA work (``make venv-gpu``); an error on a machine with
+    NVIDIA devices (``devices``, default: this one's) that lacks the CUDA stack."""
+    devices = gpu_count() if devices is None else devices
+    if gpu_python():
+        return f"{profile}: the GPU jobs run vLLM and Unsloth under {GPU_PYTHON} (make venv-gpu)"
+    if devices:
+        raise RuntimeError(
+            f"{profile}: this machine has {devices} NVIDIA device(s) but no CUDA stack ({GPU_PYTHON} is missing): "
+            "run `make venv-gpu` first (vLLM's CUDA build and Unsloth, in .venv-gpu)"
+        )
+    return (
+        f"{profile}: no CUDA stack here ({GPU_PYTHON} is missing; make venv-gpu): on a node with NVIDIA devices "
+        "the vLLM jobs refuse to start and training uses peft"
+    )
 
 
 _HELD_SLOTS: list[int] = []  # descriptors whose locks must live as long as the job
@@ -99,3 +132,20 @@ def package_versions(packages: tuple[str, ...]) -> dict[str, str]:
         except importlib.metadata.PackageNotFoundError:
             continue
     return versions
+
+
+def _git(root: Path, *args: str) -> str | None:
+    try:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return done.stdout.strip()
+
+
+def code_version(root: Path = REPO_ROOT) -> dict[str, str | bool | None]:
+    """The git commit of the checkout and whether the tree differs from it (``git_dirty``: modified, staged or
+    untracked files, ignored ones aside); both None outside a git checkout."""
+    commit = _git(root, "rev-parse", "HEAD")
+    if commit is None:
+        return {"git_commit": None, "git_dirty": None}
+    return {"git_commit": commit, "git_dirty": bool(_git(root, "status", "--porcelain"))}

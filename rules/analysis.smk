@@ -22,6 +22,7 @@ rule summarize:
         variability=f"{RESULTS}/summary/variability.csv",
     params:
         reference=config["statistics"]["reference"],
+        reference_system=PROJECT.reference_system,
         n_eval_seeds=config["statistics"]["n_eval_seeds"],
         hypotheses=config["hypotheses"],
         bootstrap=config["bootstrap"],

@@ -9,7 +9,9 @@ sys.path.insert(0, workflow.basedir)
 
 from breakeven.config import BASE_CONDITION, Project
 from breakeven.report.console import failure_message, success_message
+from breakeven.report.manifest import run_inputs
 from breakeven.runtime import prepare_job_environment
+from breakeven.serving.engine import adapter_name
 from breakeven.storage import export_for_jobs
 
 prepare_job_environment()
@@ -23,6 +25,13 @@ config = PROJECT.config
 # looked for in the bucket.
 PRICING = local(str(PROJECT.root / "config" / "pricing.yaml"))
 PAPER_TEMPLATE = local(str(PROJECT.root / "report" / "paper.qmd"))
+# every file the run reads besides its config and data, hashed in the run manifest (local() as above)
+RUN_INPUTS = [
+    local(str(path))
+    for path in run_inputs(
+        PROJECT.root, list(PROJECT.tasks), PROJECT.models | PROJECT.served_models, list(PROJECT.api_models)
+    )
+]
 RESULTS = f"results/{PROJECT.run}"
 LOGS = f"logs/{PROJECT.run}"
 API_CACHE = "results/cache/api"  # shared by every run: the same request is never paid twice
@@ -31,6 +40,12 @@ LORA_CONDITIONS = [name for name, cond in PROJECT.conditions.items() if cond["ki
 GATE = config["base_selection"]
 SWEEP = config["sweep"]
 PUBLISH = config["publish"]
+SERVING = config["serving"]
+# vllm: one OpenAI server per base model (a service job) answers the grid's cells; the generated conditions (the
+# gate's base_val, the sweep points) keep per-job engines: their results feed checkpoints upstream of training
+SHARED_ENGINE = config["inference"]["backend"] == "vllm" and SERVING["shared_engine"]
+SERVED_CONDITIONS = list(config["conditions"]) if SHARED_ENGINE else []
+OWN_ENGINE_CONDITIONS = [name for name in PROJECT.conditions if name not in SERVED_CONDITIONS]
 
 
 def _alternatives(names):
@@ -73,6 +88,16 @@ def metric_files():
         cell_path("metrics", cell, ".json")
         for cell in CELLS
         if not (cell.kind == "lora" and cell.task in gated_tasks)
+    ]
+
+
+def capacity_files():
+    """The capacity table of every local cell (the gate's dropped LoRA cells left out)."""
+    gated_tasks = {task for task in PROJECT.tasks if gated(task)}
+    return [
+        cell_path("serving", cell, ".csv")
+        for cell in CELLS
+        if cell.kind != "api" and not (cell.kind == "lora" and cell.task in gated_tasks)
     ]
 
 
@@ -128,6 +153,9 @@ def train_input(wildcards):
         "manifest": f"{RESULTS}/prepared/{wildcards.task}/manifest.json",
         "documents": f"resources/raw/{wildcards.task}/documents.json",
     }
+    template = PROJECT.models[wildcards.model].get("training_chat_template")
+    if template:
+        files["training_template"] = str(PROJECT.root / "config" / "chat_templates" / f"{template}.jinja")
     if SWEEP["enabled"] and not PROJECT.condition(wildcards.lora_condition).get("sweep"):
         files["choice"] = checkpoints.sweep_select.get(model=wildcards.model, task=wildcards.task).output.choice
     return files
@@ -141,7 +169,8 @@ def train_params(wildcards):
         "lora_pinned": sorted(PROJECT.condition(wildcards.lora_condition).get("lora", {})),
         "max_seq_length": PROJECT.tasks[wildcards.task]["max_seq_length"],
         "task": PROJECT.adapter_config(wildcards.task),
-        "model": {key: model[key] for key in ("name", "source", "response_markers") if key in model},
+        "model": {key: model[key] for key in ("name", "source", "response_markers") if key in model}
+        | ({"chat_template_kwargs": model["chat_template_kwargs"]} if model.get("training_chat_template") else {}),
         "training": config["training"],
     }
 
@@ -153,14 +182,14 @@ def checkpoint_dir(wildcards):
     )
 
 
-def cell_key(wildcards):
-    return f"{wildcards.model}/{wildcards.task}/{wildcards.condition}/seed{wildcards.seed}"
-
-
 def adapter_dir(wildcards):
     """The trained adapter, or the published one when ``publish.pull`` names this cell."""
-    stage = "hub_adapters" if cell_key(wildcards) in PUBLISH["pull"] else "adapters"
-    return f"{RESULTS}/{stage}/{cell_key(wildcards)}"
+    return adapter_path(wildcards.model, wildcards.task, wildcards.condition, wildcards.seed)
+
+
+def adapter_path(model, task, condition, seed):
+    key = f"{model}/{task}/{condition}/seed{seed}"
+    return f"{RESULTS}/{'hub_adapters' if key in PUBLISH['pull'] else 'adapters'}/{key}"
 
 
 def published_adapters():
@@ -195,6 +224,47 @@ def predict_params(wildcards):
         "structured_output": PROJECT.tasks[wildcards.task]["structured_output"],
         "inference": config["inference"],
     }
+
+
+def engine_address(wildcards):
+    return f"{RESULTS}/serving/engines/{wildcards.model}.json"
+
+
+def served_input(wildcards):
+    """A cell answered by its base model's shared engine: its predict inputs and the engine (ancient: the engine
+    running for another cell is no reason to rerun this one)."""
+    return predict_input(wildcards) | {"engine": ancient(engine_address(wildcards))}
+
+
+def served_adapters(wildcards):
+    """Name -> adapter folder of every LoRA cell the model's shared engine serves."""
+    return {
+        adapter_name(cell.task, cell.condition, cell.seed): adapter_path(cell.system, cell.task, cell.condition, cell.seed)
+        for cell in CELLS
+        if cell.system == wildcards.model and cell.kind == "lora" and not gated(cell.task)
+    }
+
+
+def engine_spec(wildcards):
+    """The shared engine's command-line spec (JSON): the model, its adapters, batch and LoRA slots."""
+    return json.dumps(
+        {
+            "model_dir": f"resources/models/{wildcards.model}",
+            "adapters": served_adapters(wildcards),
+            "max_num_seqs": max(config["inference"]["batch_size"], SERVING["max_concurrency"]),
+            "max_loras": SERVING["max_loras"],
+            "timeout_s": SERVING["engine_timeout_s"],
+        },
+        sort_keys=True,
+    )
+
+
+LOAD_BUDGET = ("max_concurrency", "requests_per_level", "seconds_per_level")
+
+
+def capacity_params(wildcards):
+    """The cell's prediction slice and the load test's budget."""
+    return predict_params(wildcards) | {"serving": {key: SERVING[key] for key in LOAD_BUDGET}}
 
 
 def predict_api_input(wildcards):
@@ -248,6 +318,7 @@ def score_params(wildcards):
         "task": PROJECT.adapter_config(wildcards.task),
         "kind": "api" if wildcards.model in PROJECT.api_models else PROJECT.condition(wildcards.condition)["kind"],
         "bootstrap": config["bootstrap"],
+        "group_field": PROJECT.group_field(wildcards.task),
     }
 
 

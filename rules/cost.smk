@@ -4,6 +4,7 @@ rule tco:
         cells=rules.summarize.output.cells,
         metrics=lambda wildcards: metric_files(),
         pricing=PRICING,
+        capacity=lambda wildcards: capacity_files(),
     output:
         costs=report(
             f"{RESULTS}/tco/costs.csv",

@@ -3,6 +3,7 @@ rule figures:
         cells=rules.summarize.output.cells,
         costs=rules.tco.output.costs,
         breakeven=rules.tco.output.breakeven,
+        capacity=lambda wildcards: capacity_files(),
         error_cost=rules.tco.output.error_cost,
     output:
         accuracy_vs_cost=report(
@@ -30,6 +31,11 @@ rule figures:
             caption="../report/snakemake/latency.rst",
             category="4. Latency",
         ),
+        capacity=report(
+            f"{RESULTS}/figures/capacity.png",
+            caption="../report/snakemake/capacity.rst",
+            category="4. Latency",
+        ),
         error_cost=report(
             f"{RESULTS}/figures/error_cost.png",
             caption="../report/snakemake/error_cost.rst",
@@ -50,6 +56,7 @@ rule run_manifest:
     input:
         provenance=expand("resources/raw/{task}/provenance.json", task=PROJECT.tasks),
         pricing=PRICING,
+        inputs=RUN_INPUTS,
         metrics=lambda wildcards: metric_files(),
     output:
         f"{RESULTS}/run_manifest.json",

@@ -8,6 +8,7 @@ rule predict_local:
         cell=predict_params,
     wildcard_constraints:
         model=_alternatives(PROJECT.models),
+        condition=_alternatives(OWN_ENGINE_CONDITIONS),
     message:
         "predict {wildcards.model} · {wildcards.task} · {wildcards.condition} · seed {wildcards.seed} (progress: {log})"
     log:
@@ -22,6 +23,35 @@ rule predict_local:
         runtime=120,
     script:
         "../workflow/scripts/predict.py"
+
+
+# The cells of a base model whose shared engine (rules/serving.smk) serves them: clients of that engine, in its
+# group (no GPU or cores of their own: the engine holds them; they take the engine one at a time).
+rule predict_served:
+    input:
+        unpack(served_input),
+    output:
+        predictions=f"{RESULTS}/predictions/{{task}}/{{model}}/{{condition}}/seed{{seed}}.jsonl",
+        run=f"{RESULTS}/predictions/{{task}}/{{model}}/{{condition}}/seed{{seed}}.run.json",
+    params:
+        cell=predict_params,
+        engine_timeout_s=SERVING["engine_timeout_s"],
+    wildcard_constraints:
+        model=_alternatives(PROJECT.models),
+        condition=_alternatives(SERVED_CONDITIONS),
+    message:
+        "predict {wildcards.model} · {wildcards.task} · {wildcards.condition} · seed {wildcards.seed} on the shared engine (progress: {log})"
+    log:
+        f"{LOGS}/predict/{{task}}/{{model}}/{{condition}}/seed{{seed}}.log",
+    group:
+        "engine_{model}"
+    conda:
+        "../envs/vllm.yaml"
+    threads: 0
+    resources:
+        mem_mb=1000,
+    script:
+        "../workflow/scripts/predict_served.py"
 
 
 rule predict_api:

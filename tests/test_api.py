@@ -148,8 +148,10 @@ def test_structured_output_schemas():
 def test_thirty_percent_faults_every_item_answered_none_paid_twice(standin, tmp_path, monkeypatch):
     base_url, model = standin
     monkeypatch.setenv("BREAKEVEN_TEST_KEY", PLANTED)
-    with FaultProxy(base_url.removesuffix("/v1"), rate=0.3, seed=1, slow_s=3.0) as proxy:
-        sys_cfg = system(base_url=proxy.url + "/v1", timeout_s=2.0)
+    # the timeout sits well above the stand-in's answer time on a loaded machine (an unfaulted request that
+    # timed out would be retried and paid twice) and below the stall of a "slow" fault
+    with FaultProxy(base_url.removesuffix("/v1"), rate=0.3, seed=1, slow_s=8.0) as proxy:
+        sys_cfg = system(base_url=proxy.url + "/v1", timeout_s=5.0)
         client = OpenAIClient(sys_cfg, api_key(sys_cfg), sys_cfg["base_url"])
         requests = requests_for(client, model, 24)
         limiter = Limiter(4, max_attempts=10, backoff_base_s=0.05, backoff_max_s=1.0)

@@ -114,3 +114,26 @@ def test_api_systems_run_the_prompt_conditions_of_every_task(default_config):
 def test_unknown_api_model_is_named(default_config):
     with pytest.raises(ConfigError, match="unknown api_model 'gpt-9'"):
         Project(deep_merge(default_config, {"api_models": ["gpt-9"]}))
+
+
+def test_reference_chosen_on_test_is_rejected(default_config):
+    default_config["statistics"] = {"reference": "best_lora"}
+    with pytest.raises(ConfigError, match=r"'statistics.reference': 'best_lora' is neither lowest_val_loss"):
+        Project(default_config, source="config/config.yaml")
+    default_config["statistics"] = {"reference": "lora_200", "reference_system": "gpt"}
+    with pytest.raises(ConfigError, match=r"'statistics.reference_system': 'gpt' is not an open model"):
+        Project(default_config, source="config/config.yaml")
+
+
+def test_reference_system_defaults_to_the_first_model(default_config):
+    project = Project(default_config)
+    assert project.config["statistics"]["reference"] == "lowest_val_loss"
+    assert project.reference_system == "smollm2-135m"
+
+
+def test_clustered_group_field_defaults_to_the_document_key(default_config):
+    default_config["tasks"] = ["cuad", "support_email"]
+    project = Project(default_config)
+    assert project.group_field("cuad") == "contract" and project.group_field("support_email") is None
+    default_config["task_overrides"] = {"support_email": {"group_field": "customer"}}
+    assert Project(default_config).group_field("support_email") == "customer"

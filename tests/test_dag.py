@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -19,13 +20,14 @@ def test_default_dag_lists_the_whole_grid(tmp_path):
     result = dry_run(tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert planned_jobs(result.stdout + result.stderr) == {
-        "fetch_model": 2,  # the stand-in model and the stand-in API's tiny random Llama
+        "fetch_model": 1,  # the stand-in model, which the stand-in API serves too
         "make_raw": 1,
         "prepare": 1,
         "train_subset": 2,
         "eval_slice": 1,
         "train": 2,
         "predict_local": 5,
+        "capacity": 4,  # every local cell of the grid (not the gate's val cell)
         "predict_api": 2,
         "score": 7,
         "select_base": 1,
@@ -57,7 +59,7 @@ def test_fixed_cost_counts_sweep_and_gate_cells_in_the_tco_inputs(tmp_path):
     metrics = "results/smoke/metrics/support_email/smollm2-135m"
     for condition in ("base_val", "sweep_r-8_learning_rate-0.0001", "sweep_r-16_learning_rate-0.0003", "lora_200"):
         assert f"{metrics}/{condition}/seed0.json" in tco
-    assert "results/smoke/metrics/support_email/standin-tiny/five_shot/seed0.json" in tco
+    assert "results/smoke/metrics/support_email/standin-api/five_shot/seed0.json" in tco
 
 
 def test_lint_is_clean():
@@ -101,13 +103,14 @@ def test_all_seven_tasks_list_the_full_grid(tmp_path):
     result = dry_run(tmp_path, "--config", f"tasks={tasks}", "data_mirror=/nonexistent/mirror")
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     assert planned_jobs(result.stdout + result.stderr) == {
-        "fetch_model": 2,
+        "fetch_model": 1,
         "make_raw": 7,
         "prepare": 7,
         "train_subset": 14,
         "eval_slice": 7,
         "train": 14,
         "predict_local": 35,
+        "capacity": 28,
         "predict_api": 14,
         "score": 49,
         "select_base": 7,
@@ -132,8 +135,35 @@ def test_production_grid(tmp_path):
     assert jobs["fetch_model"] == 3 and jobs["make_raw"] == 7 and jobs["prepare"] == 7
     sweep = 3 * 7 * 6
     assert jobs["train"] == 3 * 7 * 2 * 3 + sweep
-    assert jobs["predict_local"] == 3 * 7 * (2 + 2 * 3) + 3 * 7 + sweep
-    assert jobs["predict_api"] == 2 * 7 * 2 and jobs["score"] == jobs["predict_local"] + jobs["predict_api"]
+    # the grid's cells through each base model's shared engine; the gate's and the sweep's with their own
+    assert jobs["engine"] == 3 and jobs["predict_served"] == jobs["capacity_served"] == 3 * 7 * (2 + 2 * 3)
+    assert jobs["predict_local"] == 3 * 7 + sweep and "capacity" not in jobs
+    assert jobs["predict_api"] == 2 * 7 * 2
+    assert jobs["score"] == jobs["predict_local"] + jobs["predict_served"] + jobs["predict_api"]
     assert jobs["select_base"] == 7 and jobs["sweep_select"] == 3 * 7
     assert "/lora_50/" not in result.stdout and "/lora_200/" not in result.stdout  # the demo config is replaced
     assert "results/production/metrics/cuad/qwen3-8b/lora_full/seed2.json" in result.stdout
+    overlay = str(REPO_ROOT / "config" / "per-job-engines.yaml")
+    per_job = dry_run(tmp_path, "--configfile", production, overlay, "--replace-workflow-config")
+    jobs = planned_jobs(per_job.stdout + per_job.stderr)  # the Slurm overlay: an engine per job, no service
+    assert "engine" not in jobs and jobs["capacity"] == 3 * 7 * (2 + 2 * 3)
+    assert jobs["predict_local"] == 3 * 7 * (2 + 2 * 3) + 3 * 7 + sweep
+
+
+def test_vllm_grid_has_one_engine_per_base_model_in_a_group_with_its_cells(tmp_path):
+    """inference.backend vllm: one engine (service) job per base model; the grid's predict and capacity jobs of
+    that model are its consumers, in its group; the gate's val cell keeps an engine of its own."""
+    override = tmp_path / "vllm.yaml"
+    override.write_text("models: [smollm2-135m, tiny-random-llama]\ninference: {backend: vllm}\n")
+    result = dry_run(tmp_path, "--configfile", str(override))
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-3000:]
+    jobs = planned_jobs(out)
+    assert jobs["engine"] == 2 and jobs["predict_served"] == jobs["capacity_served"] == 2 * 4
+    assert jobs["predict_local"] == 2 and "capacity" not in jobs  # base_val, one per model
+    groups = sorted(re.findall(r"Group job (engine_\S+) ", out))
+    assert groups == ["engine_smollm2-135m", "engine_tiny-random-llama"]
+    (tmp_path / "own.yaml").write_text("serving: {shared_engine: false}\n")
+    off = dry_run(tmp_path, "--configfile", str(override), str(tmp_path / "own.yaml"))
+    jobs = planned_jobs(off.stdout + off.stderr)
+    assert "engine" not in jobs and jobs["predict_local"] == 2 * 5 and jobs["capacity"] == 2 * 4

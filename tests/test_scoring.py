@@ -34,6 +34,22 @@ def test_every_answer_gets_an_error_class():
     assert cell["metrics"]["accuracy"]["value"] == pytest.approx(1 / 6)
 
 
+def test_clustered_rows_carry_their_group_and_the_ci_resamples_groups():
+    examples = [{"id": str(i), "input": {"contract": f"c{i // 5}", "q": "x"}, "target": "pos"} for i in range(40)]
+    outputs = ["pos" if (i // 5) % 2 else "neg" for i in range(40)]  # right or wrong by contract
+    predictions = [prediction(i, out) for i, out in enumerate(outputs)]
+    flat = score_cell(task(), examples, predictions, BOOTSTRAP)
+    grouped = score_cell(task(), examples, predictions, BOOTSTRAP, group_field="contract")
+    assert [row["group"] for row in grouped["per_example"]][:6] == ["c0"] * 5 + ["c1"]
+    assert "group" not in flat["per_example"][0]
+    flat_ci, grouped_ci = flat["metrics"]["accuracy"], grouped["metrics"]["accuracy"]
+    assert grouped_ci["value"] == flat_ci["value"] == 0.5
+    assert grouped_ci["ci_high"] - grouped_ci["ci_low"] > 1.8 * (flat_ci["ci_high"] - flat_ci["ci_low"])
+    assert "8 groups" in grouped_ci["method"]
+    with pytest.raises(ValueError, match="group_field 'document' is not a field"):
+        score_cell(task(), examples, predictions, BOOTSTRAP, group_field="document")
+
+
 def test_missing_predictions_are_an_error_not_a_silent_skip():
     examples = [{"id": str(i), "input": "x", "target": "pos"} for i in range(3)]
     with pytest.raises(ValueError, match="lack 1 test examples"):
@@ -72,7 +88,27 @@ def test_hypotheses_get_verdicts_from_the_paired_bootstrap():
     assert table.loc["H1", "verdict"] == "supported" and table.loc["H2", "verdict"] == "contradicted"
     assert table.loc["H3", "verdict"] == "inconclusive" and table.loc["H3", "difference"] == 0
     assert table.loc["H1", "difference"] == pytest.approx(better.mean() - base.mean())
-    assert (table["p_adjusted_bh"] >= table["p_value"]).all()
+    assert table.loc["H1", "p_adjusted_bh"] < 0.05 and table.loc["H3", "p_adjusted_bh"] == 1.0
+
+
+def test_verdict_uses_bh_adjusted_p():
+    """A single test with p ~ 0.02 (its CI excludes zero) among three null ones: after BH across the four it is
+    no longer significant, so the verdict is inconclusive; on its own it is supported."""
+    rng = np.random.default_rng(3)
+    base = rng.random(300) < 0.5
+    better = base.copy()
+    better[np.flatnonzero(~base)[:14]] = True  # 14 gains ...
+    better[np.flatnonzero(base)[:4]] = False  # ... and 4 losses: +10 of 300
+    cells = [cell("lora", list(better)), cell("five", list(base))]
+    cells += [cell(f"null{i}", list(rng.random(300) < 0.5)) for i in range(3)]
+    hypotheses = [{"id": "H1", "statement": "", "better": "lora", "worse": "five"}]
+    hypotheses += [{"id": f"N{i}", "statement": "", "better": f"null{i}", "worse": "five"} for i in range(3)]
+    table = hypothesis_table(cells, hypotheses, BOOTSTRAP).set_index("hypothesis")
+    h1 = table.loc["H1"]
+    assert h1["p_value"] < 0.05 and h1["ci_low"] > 0  # the unadjusted CI alone would say "supported"
+    assert h1["p_adjusted_bh"] > 0.05 and h1["verdict"] == "inconclusive"
+    alone = hypothesis_table(cells, hypotheses[:1], BOOTSTRAP).iloc[0]
+    assert alone["p_adjusted_bh"] == alone["p_value"] and alone["verdict"] == "supported"
 
 
 def test_spread_across_training_seeds_and_test_resamples():
@@ -98,3 +134,12 @@ def test_a_hypothesis_can_pin_one_side_to_an_api_system():
     table = hypothesis_table(cells, hypotheses, BOOTSTRAP).set_index("system")
     assert list(table.index) == ["m1 vs api", "m2 vs api"]
     assert table.loc["m1 vs api", "verdict"] == "supported" and table.loc["m2 vs api", "verdict"] == "contradicted"
+
+
+def test_verdict_rule_is_stated_in_the_table():
+    from breakeven.report.hypotheses import hypotheses_results
+
+    cells = [cell("lora", [True] * 40 + [False] * 10), cell("five", [False] * 50)]
+    table = hypothesis_table(cells, [{"id": "H1", "statement": "", "better": "lora", "worse": "five"}], BOOTSTRAP)
+    text = hypotheses_results(table)
+    assert "supported = p (BH) < 0.05 with better − worse > 0" in text and "| supported |" in text

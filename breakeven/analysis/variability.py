@@ -9,13 +9,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from breakeven.analysis.paired import metric_samples, task_labels
+from breakeven.analysis.paired import design_scale, metric_samples, resampling_design, task_labels
 
 
 def eval_spread(cell: dict, labels: list[str], n_eval_seeds: int, seed: int) -> tuple[float, float]:
-    """Mean and standard deviation of the primary metric over ``n_eval_seeds`` test resamples."""
+    """Mean and standard deviation of the primary metric over ``n_eval_seeds`` test resamples (the task's
+    resampling design, stratified deviations rescaled as in the CIs)."""
     order = [row["id"] for row in cell["per_example"]]
-    samples = metric_samples(cell, order, labels, n_eval_seeds, seed)
+    design = resampling_design(cell, order)
+    point = cell["metrics"][cell["primary_metric"]]["value"]
+    samples = metric_samples(cell, order, labels, n_eval_seeds, seed, **design)
+    samples = point + design_scale(cell, order, design) * (samples - point)
     return float(np.mean(samples)), float(np.std(samples, ddof=1))
 
 

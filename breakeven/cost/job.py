@@ -1,4 +1,5 @@
-"""The tco job's entry point: cost tables, break-even with intervals, and the error-cost curve."""
+"""The tco job's entry point: cost tables (self-hosted cells at the serving capacity that meets the latency
+target), break-even with intervals, and the error-cost curve."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from breakeven.cost.overhead import selection_runs
-from breakeven.cost.tables import breakeven, deployments, sensitivity, tco_grid
+from breakeven.cost.tables import at_latency_slo, breakeven, deployments, sensitivity, tco_grid
 from breakeven.cost.uncertainty import breakeven_intervals, error_cost_curve, resampled_costs
 from breakeven.jsonio import read_json, read_yaml
 
@@ -21,13 +22,15 @@ def run_tco(
     metric_paths: list[Path],
     gate_paths: list[Path],
     sweep_paths: list[Path],
+    capacity_paths: list[Path],
     pricing_path: Path,
     cost: dict,
     bootstrap: dict,
     out: dict[str, Path],
 ) -> None:
     """Write costs, TCO grid, break-even (with resampled intervals), sensitivity and the error-cost curve."""
-    cells, pricing = pd.read_csv(cells_path), read_yaml(pricing_path)
+    capacity = pd.concat([pd.read_csv(p) for p in capacity_paths] or [pd.DataFrame()], ignore_index=True)
+    cells, pricing = at_latency_slo(pd.read_csv(cells_path), capacity, cost), read_yaml(pricing_path)
     selection = selection_runs([read_json(p) for p in gate_paths], [read_json(p) for p in sweep_paths])
     table = deployments(cells, pricing, cost, selection)
     start = time.perf_counter()

@@ -21,6 +21,61 @@ from breakeven.cost.overhead import selection_device_hours
 KEYS = ["task", "system", "condition", "seed", "kind"]
 METRIC = ["primary_metric", "value", "ci_low", "ci_high"]
 
+SERVING_COLUMNS = (
+    "seconds_per_query",
+    "eval_seconds_per_query",
+    "serving_concurrency",
+    "serving_latency_p50_s",
+    "serving_latency_p95_s",
+    "latency_slo_s",
+    "latency_slo_source",
+    "meets_slo",
+)
+"""A self-hosted row's serving figures (from ``at_latency_slo``): the seconds per query its cost uses and the eval
+batch's, the load-test level chosen, that level's latency, and the latency target with where it came from."""
+
+
+def at_latency_slo(cells: pd.DataFrame, capacity: pd.DataFrame, cost: dict) -> pd.DataFrame:
+    """The cells with each local cell's ``seconds_per_query`` taken from its serving capacity: the throughput of
+    the highest load-test concurrency whose p95 latency meets the task's target (``cost.latency_slo_s``; null: the
+    API reference's measured p95 on the task, its api_condition cell first, else ``cost.latency_slo_fallback_s``).
+    Where no level meets it, the lowest level (``meets_slo`` false). The eval batch's figure stays as
+    ``eval_seconds_per_query``; a cell without a capacity table keeps it."""
+    keys = ["task", "system", "condition", "seed"]
+    tables = {key: table.sort_values("concurrency") for key, table in capacity.groupby(keys)} if len(capacity) else {}
+    api = cells[(cells["kind"] == "api") & (cells["api_pricing"] == cost["api_reference"])]
+    api = api.assign(_order=(api["condition"] != cost["api_condition"]).astype(int)).sort_values("_order")
+    rows = []
+    for cell in cells[cells["kind"] != "api"].to_dict("records"):
+        table = tables.get(tuple(cell[k] for k in keys))
+        if table is None:
+            continue
+        measured = api[api["task"] == cell["task"]]
+        if cost["latency_slo_s"] is not None:
+            slo, source = cost["latency_slo_s"], "config"
+        elif not measured.empty:
+            slo, source = measured["latency_p95_s"].iloc[0], f"{measured['system'].iloc[0]} measured p95"
+        else:
+            slo, source = cost["latency_slo_fallback_s"], "fallback: no measured API reference"
+        meeting = table[table["latency_p95_s"] <= slo]
+        level = meeting.iloc[-1] if not meeting.empty else table.iloc[0]
+        rows.append(
+            {
+                **{k: cell[k] for k in keys},
+                "seconds_per_query": level["requests_per_example"] / level["queries_per_s"],
+                "serving_concurrency": int(level["concurrency"]),
+                "serving_latency_p50_s": level["latency_p50_s"],
+                "serving_latency_p95_s": level["latency_p95_s"],
+                "latency_slo_s": slo,
+                "latency_slo_source": source,
+                "meets_slo": not meeting.empty,
+            }
+        )
+    serving = pd.DataFrame(rows, columns=[*keys, "seconds_per_query", *SERVING_COLUMNS[2:]])
+    merged = cells.rename(columns={"seconds_per_query": "eval_seconds_per_query"}).merge(serving, on=keys, how="left")
+    merged["seconds_per_query"] = merged["seconds_per_query"].fillna(merged["eval_seconds_per_query"])
+    return merged
+
 
 def deployments(cells: pd.DataFrame, pricing: dict, cost: dict, selection: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per cell, self-hosted or API, plus an estimated row for the API reference of each task that has
@@ -54,7 +109,7 @@ def _self_hosted_row(cell: dict, hourly: float, pricing: dict, cost: dict, selec
         "deployment": "self-hosted",
         "pricing": None,
         "hourly_usd": hourly,
-        "seconds_per_query": cell["seconds_per_query"],
+        **{k: cell.get(k) for k in SERVING_COLUMNS},
         "per_query": self_cost_per_query(cell["seconds_per_query"], hourly, cost["utilisation"]),
         "train_usd": cell["train_device_hours"] * hourly,
         "selection_usd": selection_hours * hourly,

@@ -1,8 +1,9 @@
 """Break-even with uncertainty: every resample of a task's test examples gives each deployment an accuracy
 (the primary metric), a per-query cost (self-hosted: the measured seconds per query scaled by the resample's
 mean latency; API: the resample's mean token cost) and so a break-even volume; its percentiles are the
-interval. The same resamples serve every cell of a task (one seed), so the comparison is paired; where the
-examples carry a group (documents shared by questions), whole groups are resampled."""
+interval. The same resamples serve every cell of a task (one seed), so the comparison is paired; they follow the
+task's resampling design (breakeven.analysis.paired.resampling_design: whole groups where examples carry one,
+within gold labels for F1 metrics)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from breakeven.analysis.paired import metric_samples, task_labels
+from breakeven.analysis.paired import metric_samples, resampling_design, task_labels
 from breakeven.cost.model import Deployment, api_cost_per_query, breakeven_volumes, error_cost_per_query
 from breakeven.cost.tables import best_local, deployment, reference_rows
 from breakeven.stats.bootstrap import mean_samples
@@ -31,16 +32,17 @@ class Resampled:
 
 @dataclass(frozen=True)
 class Resampler:
-    """The shared resamples of one task: example order, labels for F1 metrics, optional groups."""
+    """The shared resamples of one task: example order, labels for F1 metrics, optional groups and strata."""
 
     order: list[str]
     labels: list[str]
     n_resamples: int
     seed: int
     groups: list | None = None
+    strata: list | None = None
 
     def _kw(self) -> dict:
-        return {} if self.groups is None else {"groups": self.groups}
+        return {key: keys for key, keys in (("groups", self.groups), ("strata", self.strata)) if keys is not None}
 
     def means(self, values: np.ndarray) -> np.ndarray:
         return mean_samples(values, self.n_resamples, self.seed, **self._kw())
@@ -61,17 +63,13 @@ def per_example(cell: dict, order: list[str], key: str) -> np.ndarray:
     return np.array([rows[i].get(key, 0.0) for i in order], dtype=float)
 
 
-def _groups(cell: dict, order: list[str]) -> list | None:
-    rows = {row["id"]: row for row in cell["per_example"]}
-    return [rows[i]["group"] for i in order] if all("group" in rows[i] for i in order) else None
-
-
 def resampler(task_cells: list[dict], labels: list[str], bootstrap: dict) -> Resampler:
     order = sorted(row["id"] for row in task_cells[0]["per_example"])
     for cell in task_cells:
         if sorted(row["id"] for row in cell["per_example"]) != order:
             raise ValueError(f"{' · '.join(str(cell[k]) for k in KEYS)} was not scored on the task's test examples")
-    return Resampler(order, labels, bootstrap["n_resamples"], bootstrap["seed"], _groups(task_cells[0], order))
+    design = resampling_design(task_cells[0], order)
+    return Resampler(order, labels, bootstrap["n_resamples"], bootstrap["seed"], design["groups"], design["strata"])
 
 
 def _local(row: dict, cell: dict, sampler: Resampler) -> Resampled:

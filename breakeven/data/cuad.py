@@ -308,11 +308,11 @@ def rows_from_squad(records: list[dict]) -> list[dict]:
 
 def read_cuad_hub(revision: str | None) -> list[dict]:
     """The grid from the hub's CUAD-QA (train + test splits together; the project makes its own split)."""
-    if not revision:
-        raise ValueError("task cuad: a hub download needs a pinned 'revision'")
     from datasets import load_dataset
 
-    dataset = load_dataset("theatticusproject/cuad-qa", revision=revision)
+    from breakeven.data.provenance import HUB_IDS, require_commit
+
+    dataset = load_dataset(HUB_IDS["cuad"], revision=require_commit("cuad", HUB_IDS["cuad"], revision))
     return rows_from_squad([record for split in dataset.values() for record in split])
 
 

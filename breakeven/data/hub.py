@@ -31,6 +31,7 @@ from breakeven.data.mirror import (
     medmcqa_row,
     text_field,
 )
+from breakeven.data.provenance import require_commit
 
 # "name" may hold {agreement} / {variant}, filled from the reader options. "revision" stays None here: each task
 # config pins the hub commit (source.revision), which read_hub requires.
@@ -186,10 +187,5 @@ def read_hub(task: str, revision: str | None, **options: Any) -> list[dict]:
     if task not in HUB_SOURCES:
         raise KeyError(f"unknown hub task {task!r}; valid: {', '.join(sorted(HUB_SOURCES))}")
     path = HUB_SOURCES[task]["path"]
-    if not revision:
-        raise ValueError(
-            f"task {task}: reading {path} from the hub needs a pinned revision (source.revision in "
-            f"the task config), got {revision!r}"
-        )
-    splits = load_dataset(path, config_name(task, options), revision=revision)
+    splits = load_dataset(path, config_name(task, options), revision=require_commit(task, path, revision))
     return hub_rows(task, splits, **options)

@@ -4,10 +4,24 @@ their checksums, or the hub dataset with the commit its revision resolved to."""
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 HUB_IDS = {"cuad": "theatticusproject/cuad-qa"}
 """Hub datasets read outside breakeven.data.hub (the CUAD-QA grid)."""
+COMMIT = re.compile(r"[0-9a-f]{40}")
+"""A hub commit sha; a branch (main, refs/convert/parquet) or tag moves."""
+
+
+def require_commit(task: str, repo_id: str, revision: str | None) -> str:
+    """``revision`` when it names a commit; else an error saying how to pin it."""
+    if revision and COMMIT.fullmatch(revision):
+        return revision
+    raise ValueError(
+        f"task {task}: reading {repo_id} from the hub needs a pinned revision, a commit sha (config/tasks/{task}.yaml "
+        f"field 'source.revision' is {revision!r}, which can move); `python -m breakeven.data.pin {task}` writes the "
+        "commit it points at now"
+    )
 
 
 def sha256(path: Path) -> str:
@@ -30,6 +44,15 @@ def resolved_commit(repo_id: str, revision: str) -> str:
     return HfApi().dataset_info(repo_id, revision=revision).sha
 
 
+def hub_repo(source: dict) -> str:
+    """The hub dataset a task's ``dataset`` source reads."""
+    if source.get("text_labels"):
+        return source["text_labels"]["hub_id"]
+    from breakeven.data.hub import HUB_SOURCES
+
+    return HUB_IDS.get(source["dataset"]) or HUB_SOURCES[source["dataset"]]["path"]
+
+
 def describe_source(source: dict, mirror: str | None) -> dict:
     """Provenance of one task's raw data."""
     if source["kind"] == "synthetic":
@@ -38,9 +61,7 @@ def describe_source(source: dict, mirror: str | None) -> dict:
     if mirror:
         folder = Path(mirror) / dataset
         return {"kind": "mirror", "dataset": dataset, "folder": str(folder), "files": mirror_files(folder)}
-    from breakeven.data.hub import HUB_SOURCES
-
-    repo_id = HUB_IDS.get(dataset) or HUB_SOURCES[dataset]["path"]
+    repo_id = hub_repo(source)
     revision = source.get("revision")
     return {
         "kind": "hub",

@@ -44,10 +44,11 @@ def read_text_labels_mirror(dataset: str, folder: Path, spec: dict) -> list[dict
 
 def read_text_labels_hub(dataset: str, spec: dict, revision: str | None) -> list[dict]:
     """Rows from a hub dataset at a pinned revision; integer labels become their ClassLabel names."""
-    if not revision:
-        raise ValueError(f"task {dataset}: reading {spec['hub_id']} from the hub needs a pinned revision")
     from datasets import load_dataset
 
+    from breakeven.data.provenance import require_commit
+
+    revision = require_commit(dataset, spec["hub_id"], revision)
     loaded = load_dataset(spec["hub_id"], spec.get("config"), revision=revision)
     rows = []
     for split in spec["splits"]:

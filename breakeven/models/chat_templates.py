@@ -1,5 +1,6 @@
 """Chat templates of the open models: a template from ``config/chat_templates/`` installed into the tokenizer,
-and template variables (``enable_thinking``) fixed inside it."""
+template variables (``enable_thinking``) fixed inside it, and the training template the peft backend masks the
+loss with."""
 
 from __future__ import annotations
 
@@ -26,6 +27,16 @@ def set_template_variables(out: Path, variables: dict) -> None:
     tokenizer = AutoTokenizer.from_pretrained(out)
     if not isinstance(tokenizer.chat_template, str):
         raise ValueError(f"{out}: chat_template_kwargs need a single chat template, found {tokenizer.chat_template!r}")
-    header = "".join(f"{{%- set {name} = {json.dumps(value)} %}}" for name, value in sorted(variables.items()))
-    tokenizer.chat_template = header + tokenizer.chat_template
+    tokenizer.chat_template = template_header(variables) + tokenizer.chat_template
     tokenizer.save_pretrained(out)
+
+
+def template_header(variables: dict) -> str:
+    """Jinja ``set`` statements fixing ``variables`` for the template that follows them."""
+    return "".join(f"{{%- set {name} = {json.dumps(value)} %}}" for name, value in sorted(variables.items()))
+
+
+def training_template(path: Path, variables: dict) -> str:
+    """``config/chat_templates/<training_chat_template>.jinja`` with the model's template variables fixed, as
+    the materialised tokenizer has them: the prompt renders exactly as at inference."""
+    return template_header(variables) + path.read_text()

@@ -20,7 +20,8 @@ CLIENTS = Registry(
 class Reply:
     """A provider's answer to one request, with the usage it reports (what the request is billed for).
 
-    ``truncated``: the answer stopped at the output budget (Responses ``status: incomplete``, Chat Completions
+    ``first_logprobs``: where requested and returned, the first token's most likely candidates as
+    ``(token, log-probability)`` pairs. ``truncated``: the answer stopped at the output budget (Responses ``status: incomplete``, Chat Completions
     ``finish_reason: length``, Gemini ``MAX_TOKENS``); reasoning tokens count against that budget.
     """
 
@@ -29,6 +30,7 @@ class Reply:
     output_tokens: int
     cached_tokens: int
     model_version: str | None
+    first_logprobs: list[tuple[str, float]] | None = None
     truncated: bool = False
 
 

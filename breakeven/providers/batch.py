@@ -16,7 +16,7 @@ from pathlib import Path
 
 from breakeven.jsonio import read_json, write_json
 from breakeven.providers import Reply
-from breakeven.providers.openai_client import UNREADABLE, OpenAIClient
+from breakeven.providers.openai_client import UNREADABLE, OpenAIClient, first_token_logprobs
 
 log = logging.getLogger(__name__)
 METADATA_KEY = "breakeven_input"
@@ -61,6 +61,7 @@ def reply_from_body(body: dict, api: str) -> Reply:
         output_tokens=usage.get("completion_tokens", 0),
         cached_tokens=(usage.get("prompt_tokens_details") or {}).get("cached_tokens", 0) or 0,
         model_version=body.get("model"),
+        first_logprobs=first_token_logprobs(choice.get("logprobs")),
         truncated=choice.get("finish_reason") == "length",
     )
 

@@ -28,8 +28,9 @@ from breakeven.providers.batch import run_batch
 from breakeven.providers.cache import ResponseCache, request_key
 from breakeven.providers.limits import Limiter
 from breakeven.providers.redact import dotenv_paths
-from breakeven.providers.server import transformers_server
+from breakeven.providers.server import standin_server
 from breakeven.providers.structured import output_schema, unwrap
+from breakeven.runtime import code_version, package_versions
 from breakeven.storage import state_store
 from breakeven.tasks import adapter_config, build_task
 
@@ -57,6 +58,16 @@ def request_cost(usage: dict, price: dict, batch: bool) -> float:
     """Measured usage priced with config/pricing.yaml (cached input at its own price, batch discount)."""
     return api_cost_per_query(
         usage["input_tokens"], usage["output_tokens"], price, batch, cached_tokens=usage["cached_tokens"]
+    )
+
+
+def logprobs_unavailable(system: dict) -> str | None:
+    """Why this system's replies carry no token log-probabilities (None: they are requested)."""
+    if system["logprobs"]:
+        return None
+    return (
+        f"API system {system['name']!r} returns no token log-probabilities (config/api_models/{system['name']}.yaml: "
+        "logprobs is false; only Chat Completions models that return them can set it)"
     )
 
 
@@ -140,15 +151,20 @@ async def answer(
     return outcomes
 
 
-def prediction_row(task, example_id: str, outcomes: list[dict], price: dict, batch: bool, schema: dict | None) -> dict:
-    """One example's row: the local rows' fields plus cost, cached tokens, model version, attempts, errors and
-    whether an answer was cut at the output budget (``truncated``)."""
+def prediction_row(
+    task, example_id: str, outcomes: list[dict], price: dict, batch: bool, schema: dict | None, no_logprobs: str | None
+) -> dict:
+    """One example's row: the local rows' fields plus cost, cached tokens, model version, attempts, errors,
+    whether an answer was cut at the output budget (``truncated``) and, for tasks with a confidence the system
+    cannot give, why (``no_logprobs``)."""
     errors = [o["error"] for o in outcomes if o["error"]]
     texts = [unwrap(o["text"], schema) for o in outcomes]
     usage = {k: sum(o[k] for o in outcomes) for k in ("input_tokens", "output_tokens", "cached_tokens")}
+    answer = task.answer(texts, [o["first_logprobs"] for o in outcomes])
     row = {
         "id": example_id,
-        "output": "" if errors else task.combine(texts),
+        **answer,
+        "output": "" if errors else answer["output"],
         "latency_s": max(o["latency_s"] for o in outcomes),
         **usage,
         "cost_usd": sum(request_cost(o, price, batch) for o in outcomes),
@@ -161,6 +177,8 @@ def prediction_row(task, example_id: str, outcomes: list[dict], price: dict, bat
         row["request_outputs"] = texts
     if errors:
         row |= {"error": "; ".join(errors), "error_class": "api_error"}
+    elif "confidence" in answer and answer["confidence"] is None:
+        row["confidence_unavailable"] = no_logprobs or "the API returned no token log-probabilities"
     return row
 
 
@@ -246,8 +264,11 @@ def run_record(cell: dict, model: str, rows: list[dict], outcomes: dict[str, dic
     }
 
 
-def build_requests(client, model: str, per_example: list[list[list[dict]]], max_tokens: int, schema):
-    """(cache keys per example, key -> canonical request) for every request of every example."""
+def build_requests(
+    client, model: str, per_example: list[list[list[dict]]], max_tokens: int, schema, body_options: dict
+):
+    """(cache keys per example, key -> canonical request) for every request of every example (``body_options``:
+    extra keyword arguments of the client's ``body``, e.g. ``top_logprobs``)."""
     keys: list[list[str]] = []
     requests: dict[str, dict] = {}
     for group in per_example:
@@ -256,7 +277,7 @@ def build_requests(client, model: str, per_example: list[list[list[dict]]], max_
             request = {
                 "provider": client.provider,
                 "endpoint": client.endpoint,
-                "body": client.body(model, messages, max_tokens, schema),
+                "body": client.body(model, messages, max_tokens, schema, **body_options),
             }
             keys[-1].append(request_key(request))
             requests[keys[-1][-1]] = request
@@ -281,6 +302,13 @@ async def answer_and_close(client, requests: dict[str, dict], cache_dir: Path, l
         return await answer(client, requests, ResponseCache(cache_dir, state_store()), limiter, batch_dir)
     finally:
         await client.aclose()
+
+
+def standin_packages(system: dict) -> tuple[str, ...]:
+    """The packages serving a stand-in API from this environment (vLLM's server runs in ``.venv-vllm``; its log
+    names its version)."""
+    standin = system.get("standin")
+    return ("transformers",) if standin and standin["server"] == "transformers" else ()
 
 
 def run_api_predictions(
@@ -311,32 +339,39 @@ def run_api_predictions(
     if len(shots) < cell["shots"]:
         raise ValueError(f"{fewshot_path}: {cell['shots']} shots asked, the pool holds {len(shots)}")
     max_tokens = system["max_output_tokens"] or cell["max_new_tokens"]
+    no_logprobs = logprobs_unavailable(system) if task.top_logprobs else None
+    logprobs = {"top_logprobs": task.top_logprobs} if task.top_logprobs and not no_logprobs else {}
     with ExitStack() as stack:
         base_url, model = system["base_url"], system["model"]
         if system.get("standin"):
             log_path = server_log or out_run.with_suffix(".server.log")
-            base_url, model = stack.enter_context(transformers_server(standin_model, log_path)), str(standin_model)
+            base_url, model = stack.enter_context(standin_server(system, standin_model, log_path)), str(standin_model)
         client = CLIENTS.get(system["provider"])(system, key, base_url)
         stack.enter_context(client.redactor.masking_logs())
         stack.enter_context(client.redactor.masking_errors())
-        keys, requests = build_requests(client, model, [task.requests(row, shots) for row in test], max_tokens, schema)
+        keys, requests = build_requests(
+            client, model, [task.requests(row, shots) for row in test], max_tokens, schema, logprobs
+        )
         limiter = make_limiter(system)
         start = time.perf_counter()
         outcomes = asyncio.run(answer_and_close(client, requests, cache_dir, limiter))
         wall = time.perf_counter() - start
         rows = [
-            prediction_row(task, row["id"], [outcomes[k] for k in group], price, system["batch"], schema)
+            prediction_row(task, row["id"], [outcomes[k] for k in group], price, system["batch"], schema, no_logprobs)
             for row, group in zip(test, keys)
         ]
         check_model_versions(rows, system["model_versions"] or [model], system)
         failed = check_errors(rows, system)
         truncated = warn_truncation(rows, system, max_tokens)
     record = run_record(cell, model, rows, outcomes, limiter) | {
+        "logprobs_requested": bool(logprobs),
         "requests": len(requests),
         "failed": len(failed),
         "truncated": truncated,
         "wall_s": wall,
         "throughput_per_s": len(rows) / wall if wall else None,
+        "packages": package_versions(("openai", "google-genai", *standin_packages(system))),
+        **code_version(),
     }
     write_jsonl(out_predictions, rows)
     write_json(out_run, record)

@@ -51,6 +51,16 @@ def retry_after_s(headers) -> float | None:
         return max(0.0, parsed.timestamp() - time.time()) if parsed else None
 
 
+def first_token_logprobs(logprobs: dict | None) -> list[tuple[str, float]] | None:
+    """``(token, log-probability)`` of the first generated token's ``top_logprobs`` from a Chat Completions
+    choice's ``logprobs`` (as JSON), most likely first; None when the reply carries none."""
+    content = (logprobs or {}).get("content") or []
+    if not content:
+        return None
+    top = content[0].get("top_logprobs") or [content[0]]
+    return sorted(((t["token"], float(t["logprob"])) for t in top), key=lambda pair: -pair[1])
+
+
 def _usage_reply(text: str, usage, input_name: str, output_name: str, details_name: str) -> dict:
     """Text and billed usage (a missing usage block counts as zero tokens)."""
     details = getattr(usage, details_name, None)
@@ -86,6 +96,7 @@ def chat_reply(response) -> Reply:
             choice.message.content or "", response.usage, "prompt_tokens", "completion_tokens", "prompt_tokens_details"
         ),
         model_version=response.model,
+        first_logprobs=first_token_logprobs(choice.logprobs.model_dump() if choice.logprobs else None),
         truncated=choice.finish_reason == "length",
     )
 
@@ -121,8 +132,11 @@ class OpenAIClient:
                 )
         return problems
 
-    def body(self, model: str, messages: list[dict], max_tokens: int, schema: dict | None) -> dict:
-        """The request body: what is sent, cached and recorded (temperature only where the model takes it)."""
+    def body(
+        self, model: str, messages: list[dict], max_tokens: int, schema: dict | None, top_logprobs: int = 0
+    ) -> dict:
+        """The request body: what is sent, cached and recorded (temperature only where the model takes it;
+        ``top_logprobs`` > 0 asks Chat Completions for the token log-probabilities)."""
         body: dict = {"model": model}
         if self.system["api"] == "responses":
             # stream=False spelled out: some compatible servers (transformers serve) stream unless told not to
@@ -136,6 +150,8 @@ class OpenAIClient:
                     "type": "json_schema",
                     "json_schema": {"name": "answer", "schema": schema, "strict": True},
                 }
+            if top_logprobs:
+                body |= {"logprobs": True, "top_logprobs": top_logprobs}
         if self.system["supports_temperature"]:
             body["temperature"] = 0
         return body | self.system["request_options"]

@@ -157,11 +157,23 @@ def metric_with_ci(cells: pd.DataFrame, out: str) -> None:
     _save(fig, out)
 
 
-def latency(cells: pd.DataFrame, out: str) -> None:
-    """Per-request latency p50 (bar) and p95 (whisker) of every cell, one panel per task."""
-    fig, panels = _panels(cells)
+def serving_latency(cells: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
+    """Every cell's latency p50/p95 as the paper reports it: a local cell's from its load test at the concurrency
+    its cost uses (the eval batch's where it has none), an API cell's as measured."""
+    keys = ["task", "system", "condition", "seed"]
+    served = costs[[*keys, "serving_latency_p50_s", "serving_latency_p95_s", "serving_concurrency"]]
+    frame = cells.merge(served, on=keys, how="left")
+    for q in ("p50", "p95"):
+        frame[f"latency_{q}_s"] = frame[f"serving_latency_{q}_s"].fillna(frame[f"latency_{q}_s"])
+    return frame
+
+
+def latency(cells: pd.DataFrame, costs: pd.DataFrame, out: str) -> None:
+    """Per-request latency p50 (bar) and p95 (whisker) of every cell, one panel per task (see serving_latency)."""
+    frame = serving_latency(cells, costs)
+    fig, panels = _panels(frame)
     for ax, task in panels:
-        group = cells[cells["task"] == task].reset_index(drop=True)
+        group = frame[frame["task"] == task].reset_index(drop=True)
         x = np.arange(len(group))
         ax.bar(x, group["latency_p50_s"], color="tab:blue", alpha=0.7, label="p50")
         ax.errorbar(
@@ -173,10 +185,50 @@ def latency(cells: pd.DataFrame, out: str) -> None:
             capsize=4,
             label="p95",
         )
-        ax.set_xticks(x, [f"{r['system']}\n{r['condition']}" for r in group.to_dict("records")], fontsize=7)
+        ticks = [
+            f"{r['system']}\n{r['condition']}" + (f"\nc={r['serving_concurrency']:.0f}" if r["kind"] != "api" else "")
+            for r in group.to_dict("records")
+        ]
+        ax.set_xticks(x, ticks, fontsize=7)
         ax.set_ylabel("latency per request (s)")
         ax.set_title(f"{task}: latency p50 / p95")
         ax.legend(fontsize=7)
+    _save(fig, out)
+
+
+def capacity(capacity: pd.DataFrame, costs: pd.DataFrame, cells: pd.DataFrame, out: str) -> None:
+    """Throughput against p95 latency of every local cell's load test (a point per concurrency, the level its
+    cost uses ringed), with each task's latency target and the API cells' measured p95."""
+    fig, panels = _panels(capacity)
+    for ax, task in panels:
+        chosen = costs[(costs["task"] == task) & costs["serving_concurrency"].notna()]
+        for (system, condition, seed), table in capacity[capacity["task"] == task].groupby(
+            ["system", "condition", "seed"]
+        ):
+            table = table.sort_values("concurrency")
+            line = ax.plot(table["latency_p95_s"], table["queries_per_s"], marker="o", label=f"{system} · {condition}")
+            for row in table.to_dict("records"):
+                ax.annotate(
+                    f"{row['concurrency']}",
+                    (row["latency_p95_s"], row["queries_per_s"]),
+                    xytext=(3, 3),
+                    textcoords="offset points",
+                    fontsize=6,
+                )
+            pick = chosen[(chosen["system"] == system) & (chosen["condition"] == condition) & (chosen["seed"] == seed)]
+            for level in pick["serving_concurrency"]:
+                row = table[table["concurrency"] == level].iloc[0]
+                ax.plot(row["latency_p95_s"], row["queries_per_s"], "o", ms=11, mfc="none", color=line[0].get_color())
+        for slo, source in chosen[["latency_slo_s", "latency_slo_source"]].drop_duplicates().itertuples(index=False):
+            ax.axvline(slo, color="tab:red", linestyle="--", label=f"latency target {slo:.2f} s ({source})")
+        api = cells[(cells["task"] == task) & (cells["kind"] == "api")]
+        for row in api.to_dict("records"):
+            ax.axvline(row["latency_p95_s"], color="tab:orange", linestyle=":", label=f"{_label(row)} p95 (measured)")
+        ax.set_xscale("log")
+        ax.set_xlabel("p95 latency per request (s, log scale)")
+        ax.set_ylabel("queries per second")
+        ax.set_title(f"{task}: serving capacity (labels: concurrency; ringed: priced)")
+        ax.legend(fontsize=6, loc="best")
     _save(fig, out)
 
 

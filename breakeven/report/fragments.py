@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -11,8 +10,10 @@ import pandas as pd
 from breakeven.cost.model import hourly_usd
 from breakeven.report.base_evaluation import gate_fragment, sweep_fragment
 from breakeven.report.cost_inputs import cost_inputs_table
+from breakeven.report.figures import serving_latency
 from breakeven.report.hypotheses import hypotheses_list, hypotheses_results, variability_table
 from breakeven.report.markdown import pipe_table
+from breakeven.report.provenance import provenance_text
 from breakeven.report.verdict import findings_text, verdicts_text, volume
 
 
@@ -40,11 +41,13 @@ def results_table(cells: pd.DataFrame, metrics: pd.DataFrame, costs: pd.DataFram
     there are several seeds."""
     keys = ["task", "system", "condition", "seed"]
     cost_columns = ["cost_per_1k", "cost_per_1k_correct", "cost_per_1k_correct_low", "cost_per_1k_correct_high"]
-    merged = cells.merge(costs[[*keys, *cost_columns]], on=keys, how="left")
+    merged = serving_latency(cells, costs).merge(costs[[*keys, *cost_columns]], on=keys, how="left")
     parts = []
     for task, group in merged.groupby("task"):
         primary = group["primary_metric"].iloc[0]
-        values = metrics[metrics["task"] == task].pivot_table(index=keys, columns="metric", values="value")
+        values = metrics[metrics["task"] == task].pivot_table(
+            index=keys, columns="metric", values="value", dropna=False
+        )
         others = [m for m in dict.fromkeys(metrics.loc[metrics["task"] == task, "metric"]) if m != primary]
         seeds = group["seed"].nunique() > 1
         rows = []
@@ -57,7 +60,7 @@ def results_table(cells: pd.DataFrame, metrics: pd.DataFrame, costs: pd.DataFram
                     *([r["seed"]] if seeds else []),
                     r["n_train"],
                     with_ci(r),
-                    *[f"{cell[m]:.3f}" for m in others],
+                    *[number(cell[m]) for m in others],
                     f"{r['latency_p50_s']:.2f} / {r['latency_p95_s']:.2f}",
                     f"{r['seconds_per_query']:.3f}",
                     money(r["cost_per_1k"]),
@@ -73,16 +76,33 @@ def results_table(cells: pd.DataFrame, metrics: pd.DataFrame, costs: pd.DataFram
             f"{header_name(primary)} [95% CI]",
             *map(header_name, others),
             "latency p50 / p95 (s)",
-            "s / query",
+            "s / query (eval batch)",
             "$ / 1K",
             "$ / 1K correct [95% CI]",
         ]
         caption = (
             f"{task}: test-set results, n = {int(group['n_test'].iloc[0])} examples; CIs from a percentile "
-            "bootstrap over examples; latency is the wall time of a request's batch."
+            "bootstrap over examples. Latency: self-hosted cells from the load test at the concurrency their cost "
+            "uses (the cost table says which), API cells as measured."
         )
-        parts.append(pipe_table(header, rows, caption))
+        parts.append(pipe_table(header, rows, caption) + unavailable_notes(metrics[metrics["task"] == task]))
     return "\n".join(parts)
+
+
+def number(value: float) -> str:
+    return "–" if math.isnan(value) else f"{value:.3f}"
+
+
+def unavailable_notes(metrics: pd.DataFrame) -> str:
+    """Why a cell's metric has no value ("–" in the table), one line per cell and reason."""
+    if "unavailable" not in metrics:
+        return ""
+    missing = metrics.dropna(subset=["unavailable"])
+    notes = [
+        f"- {', '.join(map(header_name, group['metric']))} unavailable for {system} · {condition}: {reason}"
+        for (system, condition, reason), group in missing.groupby(["system", "condition", "unavailable"], sort=True)
+    ]
+    return "\n" + "\n".join(notes) + "\n" if notes else ""
 
 
 def _against(row: dict) -> str:
@@ -104,6 +124,10 @@ def cost_table(costs: pd.DataFrame, breakeven: pd.DataFrame, months: int) -> str
             r["condition"],
             r["deployment"],
             money(r["cost_per_1k"]),
+            serving_level(r),
+            money(r["cost_per_1k"] * r["eval_seconds_per_query"] / r["seconds_per_query"])
+            if r["kind"] != "api" and pd.notna(r.get("eval_seconds_per_query"))
+            else "–",
             money(r["error_per_query"] * 1000),
             f"{money(r['train_usd'])} + {money(r['selection_usd'])} + {money(r['engineering_usd'])}",
             money(r["floor_monthly"]),
@@ -117,6 +141,8 @@ def cost_table(costs: pd.DataFrame, breakeven: pd.DataFrame, months: int) -> str
         "condition",
         "deployment",
         "$/1K queries",
+        "serving concurrency · p95 vs latency target",
+        "$/1K at the eval batch",
         "errors $/1K",
         "fixed $: training + selection + engineering",
         "floor $/month",
@@ -127,10 +153,23 @@ def cost_table(costs: pd.DataFrame, breakeven: pd.DataFrame, months: int) -> str
         rows,
         f"Cost per 1K queries, expected cost of wrong answers, one-off costs (the cell's training, the gate's and "
         f"the sweep's runs it owes, engineering), always-on floor, and the daily volume above which self-hosting "
-        f"is cheaper than each API over {months} months, with its 95% interval over resampled test examples. API "
-        "rows are measured (usage reported by the API, billed at config/pricing.yaml prices) or, where a task has "
-        "no API cell, estimated from the local prompts' tokens; a stand-in is a local model served behind the API "
-        "path and billed at the named API's prices.",
+        f"is cheaper than each API over {months} months, with its 95% interval over resampled test examples. A "
+        "self-hosted row is priced at its serving capacity: the throughput of the highest load-test concurrency "
+        "whose p95 latency meets the task's latency target (the column names both); the evaluation batch's figure "
+        "is shown beside it. API rows are measured (usage reported by the API, billed at config/pricing.yaml "
+        "prices) or, where a task has no API cell, estimated from the local prompts' tokens; a stand-in is a local "
+        "model served behind the API path and billed at the named API's prices.",
+    )
+
+
+def serving_level(row: dict) -> str:
+    """The load-test level a self-hosted row's cost uses, its p95 latency and the target it was held to."""
+    if row["kind"] == "api" or pd.isna(row.get("serving_concurrency")):
+        return "–"
+    relation = "≤" if str(row["meets_slo"]) == "True" else "> (no level meets it)"
+    return (
+        f"{row['serving_concurrency']:.0f} · {row['serving_latency_p95_s']:.2f} s {relation} "
+        f"{row['latency_slo_s']:.2f} s ({row['latency_slo_source']})"
     )
 
 
@@ -212,13 +251,29 @@ def paired_text(paired: pd.DataFrame) -> str:
         ]
         for r in paired.to_dict("records")
     ]
-    references = "; ".join(f"{t}: {ref}" for t, ref in paired.groupby("task")["reference"].first().items())
     header = ["task", "system", "condition", "seed", "metric", "difference [95% CI]", "p", "p (BH)"]
     caption = (
-        f"Paired bootstrap against the reference cell ({references}): the metric recomputed on the same "
-        "resampled test examples for both cells; p-values adjusted per task (Benjamini-Hochberg)."
+        f"Paired bootstrap against the reference cell ({paired_references(paired)}): the metric recomputed on "
+        "the same resampled test examples for both cells; basic bootstrap interval, and the two-sided p-value "
+        "it implies; p-values adjusted per task (Benjamini-Hochberg)."
     )
     return pipe_table(header, rows, caption)
+
+
+def paired_references(paired: pd.DataFrame) -> str:
+    """Each task's reference, how it was chosen (never on test), and how its examples were resampled."""
+    parts = []
+    for task, group in paired.groupby("task"):
+        first = group.iloc[0]
+        groups = first.get("n_groups")
+        if pd.notna(groups):
+            design = f"resampling whole groups ({int(groups)} groups of {int(first['n'])} examples)"
+        elif first["metric"] in ("macro_f1", "weighted_f1"):
+            design = "resampling within gold labels, deviations rescaled"
+        else:
+            design = f"resampling {int(first['n'])} examples"
+        parts.append(f"{task}: {first['reference']}, {first['reference_chosen_by']}; {design}")
+    return "; ".join(parts)
 
 
 def error_table(errors: pd.DataFrame) -> str:
@@ -318,33 +373,6 @@ def setup_text(config: dict, tasks: dict, models: dict, pricing: dict, api_model
             f"measured token counts of the `{cost['api_condition']}` prompts. Engineering costs "
             f"${pricing['engineering']['hourly_usd']}/hour for {pricing['engineering']['hours']['prompt']} hours "
             f"(prompting) or {pricing['engineering']['hours']['lora']} hours (LoRA).",
-            "",
-        ]
-    )
-
-
-def describe_data(task: str, source: dict) -> str:
-    if source["kind"] == "synthetic":
-        return f"`{task}`: generated by `{source['generator']}` (n={source['n']}, seed {source['seed']})"
-    if source["kind"] == "mirror":
-        return f"`{task}`: local mirror `{source['folder']}` ({len(source['files'])} files, sha256 in provenance.json)"
-    return f"`{task}`: hub `{source['repo_id']}` at `{source['revision']}` = commit `{source['commit']}`"
-
-
-def provenance_text(manifest: dict) -> str:
-    commit = manifest["git_commit"] or "unknown (not a git checkout)"
-    dirty = " (with uncommitted changes)" if manifest["git_dirty"] else ""
-    versions = ", ".join(f"{name} {version}" for name, version in manifest["packages"].items())
-    model_sources = [f"`{name}`: {json.dumps(m['source'], sort_keys=True)}" for name, m in manifest["models"].items()]
-    data = "; ".join(describe_data(task, source) for task, source in sorted(manifest["data"].items()))
-    return "\n".join(
-        [
-            f"- Code: git `{commit}`{dirty}; run `{manifest['run']}`; config hash `{manifest['config_hash']}`.",
-            f"- Packages: Python {manifest['python']}, {versions}.",
-            f"- Model sources: {'; '.join(model_sources)}.",
-            f"- Data: {data}.",
-            f"- Prices read on {manifest['prices_read_on']}.",
-            f"- Machine: {manifest['machine']['platform']}; the full manifest is `results/{manifest['run']}/run_manifest.json`.",
             "",
         ]
     )

@@ -38,9 +38,12 @@ def hypotheses_results(table: pd.DataFrame) -> str:
         for r in table.to_dict("records")
     ]
     header = ["hypothesis", "task", "system", "comparison", "difference [95% CI]", "p", "p (BH)", "verdict"]
+    alpha = f"{table['alpha'].iloc[0]:g}"
     caption = (
         "Pre-registered hypotheses: paired bootstrap of the primary metric (first seed), p-values adjusted "
-        "across all tests (Benjamini-Hochberg); supported = the CI of the difference lies above zero"
+        "across all tests (Benjamini-Hochberg). The verdict rests on the adjusted p and the registered sign: "
+        f"supported = p (BH) < {alpha} with better − worse > 0, contradicted = p (BH) < {alpha} with the "
+        "opposite sign, else inconclusive; the CI shown is unadjusted"
     )
     return pipe_table(header, rows, caption)
 

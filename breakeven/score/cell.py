@@ -17,8 +17,19 @@ REFUSAL = re.compile(
 """Openings of a declined answer; a wrong answer that starts like this is classed ``refusal``."""
 
 
-def score_cell(task: Task, examples: list[dict], predictions: list[dict], bootstrap: dict) -> dict:
-    """Metrics of one cell; every test example must have exactly one prediction."""
+def example_group(example: dict, field: str) -> str:
+    """The group an example belongs to: its input's ``field`` (the rows of one document share it)."""
+    inputs = example["input"]
+    if not isinstance(inputs, dict) or field not in inputs:
+        raise ValueError(f"example {example['id']!r}: group_field {field!r} is not a field of its input")
+    return str(inputs[field])
+
+
+def score_cell(
+    task: Task, examples: list[dict], predictions: list[dict], bootstrap: dict, group_field: str | None = None
+) -> dict:
+    """Metrics of one cell; every test example must have exactly one prediction. With ``group_field`` each
+    per-example row carries its ``group``, and the CIs resample whole groups."""
     by_id = {p["id"]: p for p in predictions}
     missing = [e["id"] for e in examples if e["id"] not in by_id]
     if missing:
@@ -32,7 +43,11 @@ def score_cell(task: Task, examples: list[dict], predictions: list[dict], bootst
             scores["error_class"] = "truncated"  # an API answer cut at the output budget
         elif scores["error_class"] not in ("correct", "empty") and REFUSAL.match(output.strip()):
             scores["error_class"] = "refusal"
-        per_example.append({"id": example["id"], **scores, **example_usage(by_id[example["id"]])})
+        group = {"group": example_group(example, group_field)} if group_field else {}
+        prediction = by_id[example["id"]]
+        per_example.append(
+            {"id": example["id"], **group, **scores, **example_usage(prediction), **_confidence(prediction)}
+        )
     return {
         "metrics": task.metrics(per_example, bootstrap),
         "field_accuracy": _field_accuracy(per_example),
@@ -41,6 +56,16 @@ def score_cell(task: Task, examples: list[dict], predictions: list[dict], bootst
         **task.cell_notes(per_example),
         "per_example": per_example,
     }
+
+
+def _confidence(prediction: dict) -> dict:
+    """A prediction's per-example confidence (and why it is missing), where its task records one; an example
+    that got no answer (an API error) ranks last."""
+    if "confidence" not in prediction:
+        return {}
+    if prediction.get("error"):
+        return {"confidence": 0.0}
+    return {key: prediction[key] for key in ("confidence", "confidence_unavailable") if key in prediction}
 
 
 USAGE_KEYS = ("latency_s", "input_tokens", "output_tokens", "cached_tokens")

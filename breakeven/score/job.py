@@ -24,7 +24,11 @@ def run_scoring(
     """Score a cell and write its metrics file (everything later stages need about the cell)."""
     task_cfg = adapter_config(cell["task"], manifest_path)
     scored = score_cell(
-        build_task(task_cfg, REPO_ROOT), read_jsonl(test_path), read_jsonl(predictions_path), cell["bootstrap"]
+        build_task(task_cfg, REPO_ROOT),
+        read_jsonl(test_path),
+        read_jsonl(predictions_path),
+        cell["bootstrap"],
+        cell.get("group_field"),
     )
     write_json(
         out,

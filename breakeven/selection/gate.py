@@ -10,8 +10,6 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from scipy.stats import binomtest
-
 from breakeven import REPO_ROOT
 from breakeven.data.documents import attach_documents
 from breakeven.jsonio import read_json, read_jsonl, write_json
@@ -46,6 +44,8 @@ class PassRate:
         return self.passes / self.n if self.n else 0.0
 
     def as_dict(self) -> dict:
+        from scipy.stats import binomtest  # imported here: the Snakefile imports this module to plan the DAG
+
         ci = binomtest(self.passes, self.n).proportion_ci(method="wilson") if self.n else None
         return {
             "passes": self.passes,

@@ -26,6 +26,8 @@ class Task(Protocol):
     """What every task adapter provides."""
 
     metric_names: tuple[str, ...]
+    top_logprobs: int
+    """First-token candidates per request the task's per-example confidence needs (0: it has none)."""
 
     def messages(self, example: dict, shots: list[dict]) -> list[dict[str, str]]:
         """Chat messages for one example, with ``shots`` as earlier user/assistant turns."""
@@ -38,6 +40,10 @@ class Task(Protocol):
 
     def combine(self, outputs: list[str]) -> str:
         """One answer from the answers to an example's requests."""
+
+    def answer(self, outputs: list[str], candidates: list | None = None) -> dict[str, Any]:
+        """The answer fields of an example's prediction row: ``output`` and, for tasks with a confidence,
+        ``confidence`` from the requests' first-token ``candidates`` (None where they are missing)."""
 
     def score_batch(self, outputs: list[str], examples: list[dict]) -> list[dict[str, Any]]:
         """``score`` over a whole cell (tasks that run code score in parallel)."""
@@ -75,9 +81,11 @@ def adapter_config(task_cfg: dict, manifest_path: Path) -> dict:
 
 class BaseTask:
     """Defaults shared by the adapters: a system turn, shots as earlier user/assistant turns, one request per
-    example, scored one example at a time. Subclasses set ``prompt`` and define ``target_text`` and ``score``."""
+    example, scored one example at a time, no per-example confidence. Subclasses set ``prompt`` and define
+    ``target_text`` and ``score``."""
 
     prompt: dict
+    top_logprobs = 0
 
     def system_prompt(self) -> str:
         return self.prompt["system"]
@@ -104,6 +112,10 @@ class BaseTask:
     def combine(self, outputs: list[str]) -> str:
         """One answer from the answers to an example's requests."""
         return outputs[0]
+
+    def answer(self, outputs: list[str], candidates: list | None = None) -> dict[str, Any]:
+        """The answer fields of a prediction row (no confidence)."""
+        return {"output": self.combine(outputs)}
 
     def score_batch(self, outputs: list[str], examples: list[dict]) -> list[dict[str, Any]]:
         return [self.score(output, example) for output, example in zip(outputs, examples)]

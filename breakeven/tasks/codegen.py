@@ -4,19 +4,50 @@ with greedy decoding."""
 
 from __future__ import annotations
 
+import ast
 import re
+import textwrap
 from typing import Any
 
-from breakeven.stats.bootstrap import mean_ci
+from breakeven.stats.bootstrap import mean_ci, row_groups
 from breakeven.tasks import BaseTask
 
-FENCE = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)(?:```|$)", re.DOTALL)
+FENCE = re.compile(r"```[ \t]*[\w+-]*[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL)
+DEFINES = re.compile(r"^\s*(?:async\s+def|def|class)\s", re.MULTILINE)
+CODE_START = re.compile(r"^\s*(?:(?:async\s+)?def\s|class\s|import\s|from\s+\S+\s+import\s|@\w)")
 
 
 def extract_code(output: str) -> str:
-    """The first fenced code block, else the whole answer."""
-    match = FENCE.search(output)
-    return (match.group(1) if match else output).strip()
+    """The code of an answer: the first fenced block that defines a function or class (else the first block,
+    whatever its language tag); without a fence, the lines from the first ``def``/``class``/``import``/decorator
+    on, less trailing prose that does not parse; else the whole answer. Dedented, with Unix line ends."""
+    text = output.replace("\r\n", "\n")
+    blocks = FENCE.findall(text)
+    if blocks:
+        code = next((block for block in blocks if DEFINES.search(block)), blocks[0])
+    else:
+        code = _unfenced(text)
+    return textwrap.dedent(code.strip("\n")).strip()
+
+
+def _unfenced(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.strip() != "```"]
+    start = next((i for i, line in enumerate(lines) if CODE_START.match(line)), None)
+    if start is None:
+        return text
+    code = textwrap.dedent("\n".join(lines[start:]))
+    kept = code.splitlines()
+    while len(kept) > 1 and not _parses("\n".join(kept)):
+        kept.pop()
+    return "\n".join(kept) if _parses("\n".join(kept)) else code
+
+
+def _parses(code: str) -> bool:
+    try:
+        ast.parse(code)
+    except (SyntaxError, ValueError):
+        return False
+    return True
 
 
 class CodeTask(BaseTask):
@@ -67,7 +98,8 @@ class CodeTask(BaseTask):
         }
 
     def metrics(self, per_example: list[dict], bootstrap: dict) -> dict[str, dict]:
-        return {"pass_at_1": mean_ci([row["pass_at_1"] for row in per_example], **bootstrap).as_dict()}
+        scores = [row["pass_at_1"] for row in per_example]
+        return {"pass_at_1": mean_ci(scores, **bootstrap, groups=row_groups(per_example)).as_dict()}
 
 
 def _row(code: str, outcome: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any
 
-from breakeven.stats.bootstrap import mean_ci
+from breakeven.stats.bootstrap import mean_ci, row_groups
 from breakeven.tasks import BaseTask
 
 FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
@@ -110,7 +110,11 @@ class ExtractionTask(BaseTask):
 
     def metrics(self, per_example: list[dict], bootstrap: dict) -> dict[str, dict]:
         """Every metric is a mean of per-example scores, with its bootstrap CI."""
-        return {name: mean_ci([row[name] for row in per_example], **bootstrap).as_dict() for name in self.metric_names}
+        groups = row_groups(per_example)
+        return {
+            name: mean_ci([row[name] for row in per_example], **bootstrap, groups=groups).as_dict()
+            for name in self.metric_names
+        }
 
     def _result(self, fields: dict[str, float], valid: bool, parsed: dict | None, error: str) -> dict[str, Any]:
         return {

@@ -11,10 +11,11 @@ from pathlib import Path
 from breakeven import REPO_ROOT
 from breakeven.data.documents import attach_documents
 from breakeven.jsonio import read_json, read_jsonl, write_json
+from breakeven.models.chat_templates import training_template
 from breakeven.runtime import package_versions
 from breakeven.storage import state_store
 from breakeven.tasks import adapter_config, build_task
-from breakeven.train import TRAINERS, resolve_backend
+from breakeven.train import LIBRARIES, resolve_backend, train
 from breakeven.train.request import TrainRequest
 
 TRAIN_INFO = "train_info.json"
@@ -33,7 +34,7 @@ def sha256_file(path: Path) -> str:
 
 
 def library_versions() -> dict:
-    return package_versions(("torch", "transformers", "peft", "trl", "bitsandbytes", "unsloth"))
+    return package_versions(LIBRARIES)
 
 
 def run_training(
@@ -48,12 +49,13 @@ def run_training(
     checkpoint_dir: Path,
     threads: int,
     choice_path: Path | None = None,
+    template_path: Path | None = None,
 ) -> dict:
     """Train one LoRA cell into ``out_dir`` (resuming from ``checkpoint_dir`` when a killed run left one) and
     write its provenance as ``train_info.json``.
 
     ``choice_path`` is the sweep's choice: its hyperparameters replace the configured ones, except the keys the
-    cell's condition sets itself (``lora_pinned``).
+    cell's condition sets itself (``lora_pinned``). ``template_path`` is the model's ``training_chat_template``.
     """
     task_cfg = adapter_config(cell["task"], manifest_path)
     choice = read_json(choice_path) if choice_path else None
@@ -65,6 +67,9 @@ def run_training(
     training, model = cell["training"], cell["model"]
     backend = resolve_backend(training["backend"])
     data = {"train_sha256": sha256_file(train_path), "val_sha256": sha256_file(val_path)}
+    template = training_template(template_path, model.get("chat_template_kwargs", {})) if template_path else None
+    if template:
+        data["chat_template_sha256"] = hashlib.sha256(template.encode()).hexdigest()
     shaping = {"backend": backend, "cell": cell, "seed": seed, "data": data}
     request = TrainRequest(
         model_dir=model_dir,
@@ -80,12 +85,13 @@ def run_training(
         early_stopping_patience=training["early_stopping_patience"],
         load_in_4bit=training["load_in_4bit"],
         response_markers=model.get("response_markers"),
+        chat_template=template,
         threads=threads,
     )
     store = state_store()
     if store and store.pull_tree(checkpoint_dir):
         print(f"checkpoints of {checkpoint_dir} restored from the state store")
-    info = TRAINERS.get(backend)(request)
+    info = train(backend, request)
     if store:
         store.delete_tree(checkpoint_dir)  # the adapter is an output now; its checkpoints are spent
     info |= {
@@ -97,7 +103,7 @@ def run_training(
         "val_file": str(val_path),
         **data,
         "checkpoint_dir": str(checkpoint_dir),
-        "libraries": library_versions(),
+        "libraries": info.get("libraries") or library_versions(),  # a worker's are its interpreter's
         "host": platform.node(),
         "threads": threads,
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),

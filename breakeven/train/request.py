@@ -25,6 +25,8 @@ class TrainRequest:
         early_stopping_patience: evaluations without improvement before stopping (0 = never).
         load_in_4bit: load the base model in 4 bits (bitsandbytes NF4; unsloth always does).
         response_markers: ``{"instruction", "response"}`` turn openers for unsloth's response-only loss.
+        chat_template: the training chat template (``{% generation %}`` markers) that replaces the tokenizer's on
+            the peft backend; None: the tokenizer's own.
         threads: CPU threads the job may use.
         bf16: bfloat16 autocast on CPU (CUDA always uses it).
         gradient_checkpointing: trade compute for memory; None = only on CUDA, where memory is the limit.
@@ -43,6 +45,7 @@ class TrainRequest:
     early_stopping_patience: int = 3
     load_in_4bit: bool = False
     response_markers: dict | None = None
+    chat_template: str | None = None
     threads: int = 1
     bf16: bool = False
     gradient_checkpointing: bool | None = None

@@ -21,7 +21,7 @@ def require_unsloth() -> None:
     if not torch.cuda.is_available():
         missing.append(f"a CUDA device (torch {torch.__version__} sees none)")
     if importlib.util.find_spec("unsloth") is None:
-        missing.append("the 'unsloth' package (pip install unsloth)")
+        missing.append("the 'unsloth' package (make venv-gpu: the CUDA stack in .venv-gpu)")
     if missing:
         raise RuntimeError(
             "training backend 'unsloth' needs " + " and ".join(missing) + "; set training.backend to 'peft' or 'auto'"

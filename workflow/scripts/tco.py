@@ -1,4 +1,5 @@
-"""Cost per query, TCO over the configured volumes, break-even volumes with intervals, and the error-cost curve."""
+"""Cost per query (self-hosted: at the serving capacity that meets the latency target), TCO over the configured
+volumes, break-even volumes with intervals, and the error-cost curve."""
 
 import logging
 from pathlib import Path
@@ -13,6 +14,7 @@ run_tco(
     metric_paths=[Path(p) for p in snakemake.input.metrics],
     gate_paths=[Path(p) for p in snakemake.input.gate],
     sweep_paths=[Path(p) for p in snakemake.input.sweep],
+    capacity_paths=[Path(p) for p in snakemake.input.capacity],
     pricing_path=Path(snakemake.input.pricing),
     cost=snakemake.params.cost,
     bootstrap=snakemake.params.bootstrap,

@@ -9,6 +9,7 @@ log_to(snakemake.log[0])
 set_threads(snakemake.threads)
 claim_gpu()  # one device per job when the local executor runs several GPU jobs at once
 choice = snakemake.input.get("choice")
+template = snakemake.input.get("training_template")
 run_training(
     cell=snakemake.params.cell,
     model_dir=Path(snakemake.input.model),
@@ -21,4 +22,5 @@ run_training(
     checkpoint_dir=Path(snakemake.params.checkpoints),
     threads=snakemake.threads,
     choice_path=Path(choice) if choice else None,
+    template_path=Path(template) if template else None,
 )

@@ -1,0 +1,58 @@
+"""The generator interface (``generate(conversations, max_new_tokens, batch_size, constraint)``) over a running
+vLLM OpenAI server: what a predict job uses when its base model's shared engine serves it. ``batch_size``
+requests are in flight at once (the engine's ``max_num_seqs`` of a per-job engine); each request's latency is
+the client's, from sending it to its last token, so it holds no wait for earlier requests."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from breakeven.infer.base import Generation
+from breakeven.serving.http_load import structured_body
+
+
+class ServedGenerator:
+    """Greedy Chat Completions against ``base_url``, the base model or one adapter (``model``)."""
+
+    def __init__(self, base_url: str, model: str, engine_start_s: float | None = None) -> None:
+        self.base_url, self.model = base_url, model
+        self.device = "vllm-server"
+        self.engine_start_s = engine_start_s  # the shared engine's start, paid once for all its cells
+        self.generate_s: float | None = None
+
+    def generate(
+        self, conversations: list[list[dict]], max_new_tokens: int, batch_size: int, constraint: dict | None = None
+    ) -> list[Generation]:
+        start = time.perf_counter()
+        answers = asyncio.run(self._answer_all(conversations, max_new_tokens, batch_size, constraint))
+        self.generate_s = time.perf_counter() - start
+        return answers
+
+    async def _answer_all(
+        self, conversations: list[list[dict]], max_new_tokens: int, batch_size: int, constraint: dict | None
+    ) -> list[Generation]:
+        from openai import AsyncOpenAI
+
+        client = AsyncOpenAI(base_url=self.base_url, api_key="loopback", max_retries=0, timeout=3600)
+        slots, extra = asyncio.Semaphore(batch_size), structured_body(constraint)
+
+        async def answer(messages: list[dict]) -> Generation:
+            async with slots:
+                start = time.perf_counter()
+                response = await client.chat.completions.create(
+                    model=self.model,
+                    messages=messages,
+                    max_completion_tokens=max_new_tokens,
+                    temperature=0,
+                    extra_body=extra,
+                )
+                latency = time.perf_counter() - start
+            usage = response.usage
+            text = (response.choices[0].message.content or "").strip()
+            return Generation(text, latency, usage.prompt_tokens, usage.completion_tokens)
+
+        try:
+            return list(await asyncio.gather(*(answer(c) for c in conversations)))
+        finally:
+            await client.close()
