@@ -108,7 +108,7 @@ def test_provenance_local_cell_records_commit_and_packages(tmp_path):
     paths = prepared(tmp_path, 2)
     cell = {
         "task": default_project().adapter_config("support_email"),
-        "inference": {"backend": "transformers", "batch_size": 2},
+        "inference": {"backend": "transformers", "batch_size": 2, "prefix_cache": True},
         "shots": 0,
         "max_new_tokens": 4,
     }

@@ -110,7 +110,7 @@ def test_capacity_job_writes_the_cells_table(tiny, tmp_path, project):
         "shots": 1,
         "max_new_tokens": 5,
         "structured_output": False,
-        "inference": {"backend": "transformers", "batch_size": 4},
+        "inference": {"backend": "transformers", "batch_size": 4, "prefix_cache": True},
         "serving": {"max_concurrency": 2, "requests_per_level": 2, "seconds_per_level": 0.01, "engine_timeout_s": 60},
     }
     keys = {"task": "support_email", "system": "tiny", "condition": "five_shot", "seed": 0}
