@@ -125,9 +125,11 @@ def test_s3_workflow_resumes_from_the_bucket(s3, tmp_path):
     assert "breakeven/results/e2e/tco/breakeven.csv" in keys and "breakeven/paper/paper.pdf" in keys
     assert any(k.startswith("breakeven/results/e2e/adapters/tiny-random-llama/support_email/lora_50/") for k in keys)
     assert any(k.startswith("breakeven/results/cache/api/") for k in keys)  # the API cache has a remote home
-    # on the machine: only the state that is mirrored (API cache entries, the finished train states), no output
+    # on the machine: its config and the state that is mirrored (API cache entries, the finished train states),
+    # no output
     local = [p.relative_to(first).parts for p in first.rglob("*") if p.is_file() and ".snakemake" not in p.parts]
-    assert local and all(parts[:3] == ("results", "cache", "api") or parts[2:3] == ("checkpoints",) for parts in local)
+    state = [parts for parts in local if parts[:3] == ("results", "cache", "api") or parts[2:3] == ("checkpoints",)]
+    assert state and sorted(set(local) - set(state)) == [("e2e.yaml",)]
 
     edited = {**E2E_CONFIG, "conditions": {**E2E_CONFIG["conditions"], "lora_50": {"train_size": 8, "lora": {"r": 4}}}}
     second = machine("second", E2E_CONFIG)
