@@ -9,6 +9,9 @@ min_version("9.0")
 configfile: f"{workflow.basedir}/config/config.yaml"
 
 
+report: "report/snakemake/workflow.rst"
+
+
 include: "rules/common.smk"
 include: "rules/fetch.smk"
 include: "rules/data.smk"
@@ -20,9 +23,19 @@ include: "rules/selection.smk"
 include: "rules/analysis.smk"
 include: "rules/cost.smk"
 include: "rules/paper.smk"
+include: "rules/publish.smk"
 
 
 rule all:
     input:
         final_outputs(),
+        lambda wildcards: published_adapters(),
     default_target: True
+
+
+onsuccess:
+    print(success_message(config["paper_dir"], Path(f"{RESULTS}/paper/_generated/findings.md")))
+
+
+onerror:
+    print(failure_message(log))

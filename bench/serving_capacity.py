@@ -1,27 +1,29 @@
 """Serving capacity of vLLM on CPU, side by side in one run on the same model and support-email prompts: the
-OpenAI-compatible server under a closed-loop load test at concurrency 1 and 16 (the serving stage's code), and
+OpenAI-compatible server (automatic prefix caching on) under a closed-loop load test at concurrency 1 and 16 (the
+serving stage's code), and
 the evaluation batch the predictions time (the offline engine, max_num_seqs 16, every prompt submitted at once).
 Prints throughput, p95 latency and the self-hosted cost per query each implies at the demo's hardware price and
 utilisation, and the ratios: throughput at 16 vs 1, and each serving cost vs the eval-batch figure.
 
-Model: as ``bench.predict_throughput`` (SmolLM2 when fetched, else the tiny random Llama).
+Prompts: five-shot support_email (``bench.workloads``), 96 new tokens. Model: SmolLM2-135M (``bench.workloads``).
 ``python -m bench.serving_capacity [requests_per_level]``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import tempfile
 from pathlib import Path
 
-from bench.predict_throughput import MAX_NEW_TOKENS, bench_model, conversations
+from bench.workloads import five_shot_emails, smollm2
 from breakeven import REPO_ROOT
 from breakeven.config import Project
-from breakeven.cost.model import self_cost_per_query
+from breakeven.cost.model import hourly_usd, self_cost_per_query
 from breakeven.jsonio import read_yaml
 
-CONCURRENCY, REQUESTS = 16, 48
+CONCURRENCY, REQUESTS, MAX_NEW_TOKENS = 16, 48, 96
 
 
 async def level(base_url: str, prompts: list[list[dict]], concurrency: int, requests: int):
@@ -46,9 +48,12 @@ def main(requests: int = REQUESTS) -> None:
 
     project = Project(read_yaml(REPO_ROOT / "config" / "config.yaml"))
     cost = project.config["cost"]
-    hourly = project.pricing["hardware"][cost["hardware_profile"]]["hourly_usd"]
-    model_dir, prompts = bench_model(), conversations(requests)
-    print(f"model {model_dir}, {requests} support-email prompts per level, max_new_tokens={MAX_NEW_TOKENS}, greedy")
+    hourly = hourly_usd(project.pricing["hardware"][cost["hardware_profile"]])
+    model_dir, prompts = smollm2(), five_shot_emails(requests)
+    print(
+        f"Serving capacity, model {model_dir}, {requests} five-shot support-email prompts per level, "
+        f"max_new_tokens={MAX_NEW_TOKENS}, greedy (load average {os.getloadavg()[0]:.1f})"
+    )
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:
         with vllm_server(VLLMServer(model_dir, "base", max_num_seqs=CONCURRENCY), Path(tmp) / "server.log") as url:

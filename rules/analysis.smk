@@ -2,11 +2,23 @@ rule summarize:
     input:
         lambda wildcards: metric_files(),
     output:
-        cells=f"{RESULTS}/summary/cells.csv",
+        cells=report(
+            f"{RESULTS}/summary/cells.csv",
+            caption="../report/snakemake/cells.rst",
+            category="2. Accuracy",
+        ),
         metrics=f"{RESULTS}/summary/metrics.csv",
         errors=f"{RESULTS}/summary/error_classes.csv",
-        paired=f"{RESULTS}/summary/paired.csv",
-        hypotheses=f"{RESULTS}/summary/hypotheses.csv",
+        paired=report(
+            f"{RESULTS}/summary/paired.csv",
+            caption="../report/snakemake/paired.rst",
+            category="2. Accuracy",
+        ),
+        hypotheses=report(
+            f"{RESULTS}/summary/hypotheses.csv",
+            caption="../report/snakemake/hypotheses.rst",
+            category="2. Accuracy",
+        ),
         variability=f"{RESULTS}/summary/variability.csv",
     params:
         reference=config["statistics"]["reference"],

@@ -3,26 +3,31 @@ import functools
 import json
 import re
 import sys
+from pathlib import Path
 
 sys.path.insert(0, workflow.basedir)
 
 from breakeven.config import BASE_CONDITION, Project
+from breakeven.report.console import failure_message, success_message
 from breakeven.report.manifest import run_inputs
-from breakeven.selection.gate import is_gated
 from breakeven.runtime import prepare_job_environment
 from breakeven.serving.engine import adapter_name
+from breakeven.storage import export_for_jobs
 
 prepare_job_environment()
+export_for_jobs(workflow.storage_settings, workflow.storage_provider_settings)
 
 # Validates config.yaml (+ overrides) and every task/model/pricing file against config/schemas/ with
 # snakemake.utils.validate; any error stops the run before a job starts, naming the file and field.
 PROJECT = Project(config, source=" + ".join(map(str, workflow.configfiles)) or "config")
 config = PROJECT.config
-PRICING = str(PROJECT.root / "config" / "pricing.yaml")
-PAPER_TEMPLATE = str(PROJECT.root / "report" / "paper.qmd")
-# every file the run reads besides its config and data, hashed in the run manifest
+# Files of the checkout are local() inputs: under a default storage provider they are read in place, never
+# looked for in the bucket.
+PRICING = local(str(PROJECT.root / "config" / "pricing.yaml"))
+PAPER_TEMPLATE = local(str(PROJECT.root / "report" / "paper.qmd"))
+# every file the run reads besides its config and data, hashed in the run manifest (local() as above)
 RUN_INPUTS = [
-    str(path)
+    local(str(path))
     for path in run_inputs(
         PROJECT.root, list(PROJECT.tasks), PROJECT.models | PROJECT.served_models, list(PROJECT.api_models)
     )
@@ -34,6 +39,7 @@ CELLS = PROJECT.cells()
 LORA_CONDITIONS = [name for name, cond in PROJECT.conditions.items() if cond["kind"] == "lora"]
 GATE = config["base_selection"]
 SWEEP = config["sweep"]
+PUBLISH = config["publish"]
 SERVING = config["serving"]
 # vllm: one OpenAI server per base model (a service job) answers the grid's cells; the generated conditions (the
 # gate's base_val, the sweep points) keep per-job engines: their results feed checkpoints upstream of training
@@ -67,12 +73,13 @@ def base_val_metrics(task):
 
 @functools.cache
 def gated(task):
-    """Whether the base-model gate skips this task's LoRA cells (after the select_base checkpoint ran).
-    Cached: several input functions ask, and each answer reads every candidate's per-example metrics."""
+    """Whether the base-model gate skips this task's LoRA cells: the select_base checkpoint's decision (its params
+    hold the thresholds, so an edited threshold reruns it first). Read through the output's ``open()``, which
+    fetches the bucket's copy under a storage provider. Cached: several input functions ask."""
     if not (GATE["enabled"] and GATE["gate"]):
         return False
-    checkpoints.select_base.get(task=task)
-    return is_gated(base_val_metrics(task), PROJECT.models, GATE)
+    with checkpoints.select_base.get(task=task).output.selection.open() as handle:
+        return json.load(handle)["gated"]
 
 
 def metric_files():
@@ -94,8 +101,8 @@ def capacity_files():
     ]
 
 
-def selection_dirs():
-    return expand(f"{RESULTS}/baseline/{{task}}", task=PROJECT.tasks) if GATE["enabled"] else []
+def selection_files():
+    return expand(f"{RESULTS}/baseline/{{task}}/selection.json", task=PROJECT.tasks) if GATE["enabled"] else []
 
 
 def sweep_tables():
@@ -133,7 +140,7 @@ def eval_path(wildcards):
 
 
 def prompt_file(wildcards):
-    return str(PROJECT.root / "prompts" / f"{wildcards.task}.yaml")
+    return local(str(PROJECT.root / "prompts" / f"{wildcards.task}.yaml"))
 
 
 def train_input(wildcards):
@@ -176,11 +183,23 @@ def checkpoint_dir(wildcards):
 
 
 def adapter_dir(wildcards):
+    """The trained adapter, or the published one when ``publish.pull`` names this cell."""
     return adapter_path(wildcards.model, wildcards.task, wildcards.condition, wildcards.seed)
 
 
 def adapter_path(model, task, condition, seed):
-    return f"{RESULTS}/adapters/{model}/{task}/{condition}/seed{seed}"
+    key = f"{model}/{task}/{condition}/seed{seed}"
+    return f"{RESULTS}/{'hub_adapters' if key in PUBLISH['pull'] else 'adapters'}/{key}"
+
+
+def published_adapters():
+    """Receipts of the adapters to push (trained LoRA cells of tasks the gate keeps; pulled ones are already out)."""
+    if not PUBLISH["enabled"]:
+        return []
+    if not PUBLISH["namespace"]:
+        raise ValueError("config publish.namespace: set the hub user or organisation to publish adapters to")
+    keys = [f"{c.system}/{c.task}/{c.condition}/seed{c.seed}" for c in CELLS if c.kind == "lora" and not gated(c.task)]
+    return [f"{RESULTS}/published/{key}.json" for key in keys if key not in PUBLISH["pull"]]
 
 
 def predict_input(wildcards):

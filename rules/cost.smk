@@ -6,10 +6,22 @@ rule tco:
         pricing=PRICING,
         capacity=lambda wildcards: capacity_files(),
     output:
-        costs=f"{RESULTS}/tco/costs.csv",
+        costs=report(
+            f"{RESULTS}/tco/costs.csv",
+            caption="../report/snakemake/costs.rst",
+            category="3. Cost",
+        ),
         tco=f"{RESULTS}/tco/tco.csv",
-        breakeven=f"{RESULTS}/tco/breakeven.csv",
-        sensitivity=f"{RESULTS}/tco/sensitivity.csv",
+        breakeven=report(
+            f"{RESULTS}/tco/breakeven.csv",
+            caption="../report/snakemake/breakeven.rst",
+            category="3. Cost",
+        ),
+        sensitivity=report(
+            f"{RESULTS}/tco/sensitivity.csv",
+            caption="../report/snakemake/sensitivity.rst",
+            category="3. Cost",
+        ),
         error_cost=f"{RESULTS}/tco/error_cost.csv",
     params:
         cost=config["cost"],

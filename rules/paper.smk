@@ -6,13 +6,41 @@ rule figures:
         capacity=lambda wildcards: capacity_files(),
         error_cost=rules.tco.output.error_cost,
     output:
-        accuracy_vs_cost=f"{RESULTS}/figures/accuracy_vs_cost.png",
-        tco=f"{RESULTS}/figures/tco.png",
-        data_efficiency=f"{RESULTS}/figures/data_efficiency.png",
-        metric_ci=f"{RESULTS}/figures/metric_ci.png",
-        latency=f"{RESULTS}/figures/latency.png",
-        capacity=f"{RESULTS}/figures/capacity.png",
-        error_cost=f"{RESULTS}/figures/error_cost.png",
+        accuracy_vs_cost=report(
+            f"{RESULTS}/figures/accuracy_vs_cost.png",
+            caption="../report/snakemake/accuracy_vs_cost.rst",
+            category="3. Cost",
+        ),
+        tco=report(
+            f"{RESULTS}/figures/tco.png",
+            caption="../report/snakemake/tco.rst",
+            category="3. Cost",
+        ),
+        data_efficiency=report(
+            f"{RESULTS}/figures/data_efficiency.png",
+            caption="../report/snakemake/data_efficiency.rst",
+            category="2. Accuracy",
+        ),
+        metric_ci=report(
+            f"{RESULTS}/figures/metric_ci.png",
+            caption="../report/snakemake/metric_ci.rst",
+            category="2. Accuracy",
+        ),
+        latency=report(
+            f"{RESULTS}/figures/latency.png",
+            caption="../report/snakemake/latency.rst",
+            category="4. Latency",
+        ),
+        capacity=report(
+            f"{RESULTS}/figures/capacity.png",
+            caption="../report/snakemake/capacity.rst",
+            category="4. Latency",
+        ),
+        error_cost=report(
+            f"{RESULTS}/figures/error_cost.png",
+            caption="../report/snakemake/error_cost.rst",
+            category="3. Cost",
+        ),
     params:
         months=config["cost"]["months"],
         error_usd=config["cost"]["error_usd"],
@@ -57,7 +85,7 @@ rule paper_tables:
         manifests=expand(f"{RESULTS}/prepared/{{task}}/manifest.json", task=PROJECT.tasks),
         run_manifest=f"{RESULTS}/run_manifest.json",
         pricing=PRICING,
-        selections=selection_dirs(),
+        selections=selection_files(),
         sweeps=lambda wildcards: sweep_tables(),
     output:
         directory(f"{RESULTS}/paper/_generated"),
@@ -80,7 +108,11 @@ rule paper:
         generated=rules.paper_tables.output,
         figures=rules.figures.output,
     output:
-        html=f"{config['paper_dir']}/paper.html",
+        html=report(
+            f"{config['paper_dir']}/paper.html",
+            caption="../report/snakemake/paper.rst",
+            category="1. Findings",
+        ),
         pdf=f"{config['paper_dir']}/paper.pdf",
     log:
         f"{LOGS}/paper.log",

@@ -9,6 +9,8 @@ rule predict_local:
     wildcard_constraints:
         model=_alternatives(PROJECT.models),
         condition=_alternatives(OWN_ENGINE_CONDITIONS),
+    message:
+        "predict {wildcards.model} · {wildcards.task} · {wildcards.condition} · seed {wildcards.seed} (progress: {log})"
     log:
         f"{LOGS}/predict/{{task}}/{{model}}/{{condition}}/seed{{seed}}.log",
     conda:
@@ -37,6 +39,8 @@ rule predict_served:
     wildcard_constraints:
         model=_alternatives(PROJECT.models),
         condition=_alternatives(SERVED_CONDITIONS),
+    message:
+        "predict {wildcards.model} · {wildcards.task} · {wildcards.condition} · seed {wildcards.seed} on the shared engine (progress: {log})"
     log:
         f"{LOGS}/predict/{{task}}/{{model}}/{{condition}}/seed{{seed}}.log",
     group:
@@ -59,8 +63,11 @@ rule predict_api:
     params:
         cell=predict_api_params,
         cache=API_CACHE,
+    message:
+        "predict {wildcards.api_model} · {wildcards.task} · {wildcards.condition} · seed {wildcards.seed} (progress: {log.job})"
     log:
-        f"{LOGS}/predict_api/{{task}}/{{api_model}}/{{condition}}/seed{{seed}}.log",
+        job=f"{LOGS}/predict_api/{{task}}/{{api_model}}/{{condition}}/seed{{seed}}.log",
+        server=f"{LOGS}/predict_api/{{task}}/{{api_model}}/{{condition}}/seed{{seed}}.server.log",  # the stand-in's
     conda:
         "../envs/api.yaml"
     threads: predict_api_threads

@@ -5,6 +5,8 @@ rule score:
         f"{RESULTS}/metrics/{{task}}/{{model}}/{{condition}}/seed{{seed}}.json",
     params:
         cell=score_params,
+    message:
+        "score {wildcards.model} · {wildcards.task} · {wildcards.condition} · seed {wildcards.seed}"
     log:
         f"{LOGS}/score/{{task}}/{{model}}/{{condition}}/seed{{seed}}.log",
     conda:

@@ -5,7 +5,8 @@ checkpoint select_base:
     input:
         unpack(select_base_input),
     output:
-        directory(f"{RESULTS}/baseline/{{task}}"),
+        selection=f"{RESULTS}/baseline/{{task}}/selection.json",
+        candidates=[f"{RESULTS}/baseline/{{task}}/{model}.json" for model in PROJECT.models],
     params:
         task=lambda wildcards: PROJECT.adapter_config(wildcards.task),
         models=lambda wildcards: {name: PROJECT.models[name] for name in PROJECT.models},
@@ -20,9 +21,13 @@ checkpoint select_base:
 
 rule base_model_report:
     input:
-        selection_dirs(),
+        selection_files(),
     output:
-        f"{RESULTS}/baseline/base-model-evaluation.md",
+        report(
+            f"{RESULTS}/baseline/base-model-evaluation.md",
+            caption="../report/snakemake/gate.rst",
+            category="5. Base-model gate",
+        ),
     params:
         run=PROJECT.run,
     log:

@@ -24,6 +24,8 @@ rule capacity:
     wildcard_constraints:
         model=_alternatives(PROJECT.models),
         condition=_alternatives(OWN_ENGINE_CONDITIONS),
+    message:
+        "load test {wildcards.model} · {wildcards.task} · {wildcards.condition} · seed {wildcards.seed} (progress: {log})"
     log:
         f"{LOGS}/serving/{{task}}/{{model}}/{{condition}}/seed{{seed}}.log",
     conda:
@@ -48,6 +50,8 @@ rule capacity_served:
     wildcard_constraints:
         model=_alternatives(PROJECT.models),
         condition=_alternatives(SERVED_CONDITIONS),
+    message:
+        "load test {wildcards.model} · {wildcards.task} · {wildcards.condition} · seed {wildcards.seed} on the shared engine (progress: {log})"
     log:
         f"{LOGS}/serving/{{task}}/{{model}}/{{condition}}/seed{{seed}}.log",
     group:

@@ -6,6 +6,8 @@ rule train:
     params:
         cell=train_params,
         checkpoints=checkpoint_dir,
+    message:
+        "train {wildcards.model} · {wildcards.task} · {wildcards.lora_condition} · seed {wildcards.seed} (progress: {log})"
     log:
         f"{LOGS}/train/{{task}}/{{model}}/{{lora_condition}}/seed{{seed}}.log",
     conda:

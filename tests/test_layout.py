@@ -25,7 +25,7 @@ def test_every_subpackage_imports_and_says_what_it_is() -> None:
 
 def test_top_level_holds_only_shared_plumbing() -> None:
     modules = sorted(info.name for info in pkgutil.iter_modules([str(PACKAGE)]) if not info.ispkg)
-    assert modules == ["config", "jsonio", "registry", "runtime"]
+    assert modules == ["config", "jsonio", "registry", "runtime", "storage"]
 
 
 def test_every_rule_file_names_its_package_in_the_readme() -> None:

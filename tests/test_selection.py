@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from scipy.stats import binomtest
 
-from breakeven.jsonio import write_json
 from breakeven.report.base_evaluation import base_model_document, gate_fragment
 from breakeven.selection.gate import (
     DEPLOY,
@@ -15,7 +14,6 @@ from breakeven.selection.gate import (
     chance_rate,
     contamination,
     decide,
-    is_gated,
     pass_rate,
     select,
 )
@@ -82,12 +80,7 @@ def test_selection_ranks_candidates_and_gates_only_sufficient_bases(tmp_path, pa
     assert selection["decision"] == decision and selection["gated"] == gated
     assert f"{passes / 20:.0%}" in selection["rationale"]
 
-    paths = {}
-    for name, data in cells.items():
-        paths[name] = tmp_path / f"{name}.json"
-        write_json(paths[name], data)
-    assert is_gated(paths, models, GATE) == gated
-    assert not is_gated(paths, models, GATE | {"gate": False})
+    assert not select("t", candidates, GATE | {"gate": False})["gated"]
 
     document = base_model_document("run", [selection])
     assert "| big | 8.0 | Apache-2.0 |" in document and f"**Decision:** {decision}" in document

@@ -4,6 +4,7 @@ rerun behaviour (nothing to do on a second run; one changed hyperparameter rerun
 from __future__ import annotations
 
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -46,6 +47,10 @@ def e2e(tmp_path_factory) -> Path:
     (workdir / "e2e.yaml").write_text(yaml.safe_dump(E2E_CONFIG))
     result = snakemake(workdir)
     assert result.returncode == 0, result.stderr[-5000:]
+    console = result.stdout + result.stderr
+    assert "Breakeven finished. The paper: paper/paper.html and paper/paper.pdf" in console
+    assert "Headline:\n  On support_email, the best cell is" in console
+    assert "train tiny-random-llama · support_email · lora_50 · seed 0 (progress: logs/e2e/train/" in console
     return workdir
 
 
@@ -147,6 +152,20 @@ def test_api_cells_through_the_standin(e2e):
     assert set(api["deployment"]) == {"api stand-in (measured usage, priced as gpt-5.4-mini)"}
     assert len(api) == 2 and api["value"].notna().all()
     assert list((e2e / "results" / "cache" / "api").rglob("*.json"))
+
+
+def test_report_zip(e2e):
+    """Snakemake's own report builds from the run, grouped by stage with captions, the paper first."""
+    result = snakemake(e2e, "--report", "report.zip")
+    assert result.returncode == 0, result.stderr[-3000:]
+    with zipfile.ZipFile(e2e / "report.zip") as archive:
+        names = archive.namelist()
+        page = archive.read(next(n for n in names if n.endswith("report.html"))).decode()
+    for produced in ("paper.html", "accuracy_vs_cost.png", "tco.png", "breakeven.csv", "paired.csv"):
+        assert any(n.endswith(produced) for n in names), produced
+    for category in ("1. Findings", "2. Accuracy", "3. Cost", "4. Latency", "5. Base-model gate"):
+        assert category in page
+    assert "Start with" in page and "daily volume from which each self-hosted cell" in page
 
 
 def test_second_run_has_nothing_to_do(e2e):

@@ -4,7 +4,9 @@ The key is the SHA-256 of the canonical request (provider, endpoint, model id, t
 decoding/structured-output parameters). Keys, headers and base URLs never enter it, so a rerun, a resumed run
 or another cell sending the same request reads the stored answer instead of paying again. Each entry is
 written atomically as soon as its answer arrives: a killed job keeps everything answered before the kill.
-Only successful answers are stored, masked of secrets; failures are retried by the next run.
+Only successful answers are stored, masked of secrets; failures are retried by the next run. With a state store
+(remote storage, see ``breakeven.storage``) every entry is also written there, and an entry missing locally is
+read from it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import logging
 from pathlib import Path
 
 from breakeven.jsonio import read_json, write_json
+from breakeven.storage import ObjectStore
 
 log = logging.getLogger(__name__)
 DEFAULT_CACHE = Path("results/cache/api")
@@ -32,17 +35,18 @@ def request_key(request: dict) -> str:
 class ResponseCache:
     """Stored answers under ``root/<key[:2]>/<key>.json``."""
 
-    def __init__(self, root: Path = DEFAULT_CACHE) -> None:
+    def __init__(self, root: Path = DEFAULT_CACHE, store: ObjectStore | None = None) -> None:
         self.root = Path(root)
+        self.store = store
 
     def path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.json"
 
     def get(self, key: str) -> dict | None:
         path = self.path(key)
-        if not path.exists():
-            return None
         try:
+            if not path.exists() and not (self.store and self.store.get(path)):
+                return None
             return read_json(path)
         except (OSError, ValueError):
             return None  # unreadable entry: ask again (atomic writes make this rare)
@@ -53,3 +57,8 @@ class ResponseCache:
             write_json(self.path(key), {"key": key, "request": request, "response": response})
         except OSError as err:
             log.warning("could not cache answer %s (%s: %s); a rerun will ask again", key[:12], type(err).__name__, err)
+        if self.store:
+            try:
+                self.store.put(self.path(key))
+            except OSError as err:  # the local entry is kept; the next job on this machine still finds it
+                log.warning("response cache: answer %s not mirrored to the state store: %s", key[:12], err)

@@ -31,6 +31,7 @@ from breakeven.providers.redact import dotenv_paths
 from breakeven.providers.server import standin_server
 from breakeven.providers.structured import output_schema, unwrap
 from breakeven.runtime import code_version, package_versions
+from breakeven.storage import state_store
 from breakeven.tasks import adapter_config, build_task
 
 log = logging.getLogger(__name__)
@@ -298,7 +299,7 @@ async def answer_and_close(client, requests: dict[str, dict], cache_dir: Path, l
     """:func:`answer` through the system's mode (direct, or the Batch API), closing the client after."""
     batch_dir = cache_dir / "batches" if client.system["batch"] else None
     try:
-        return await answer(client, requests, ResponseCache(cache_dir), limiter, batch_dir)
+        return await answer(client, requests, ResponseCache(cache_dir, state_store()), limiter, batch_dir)
     finally:
         await client.aclose()
 

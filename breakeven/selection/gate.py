@@ -189,16 +189,3 @@ def run_select_base(
     selection = select(task_cfg["name"], candidates, gate) | {"chance": chance}
     write_json(out_dir / SELECTION, selection)
     return selection
-
-
-def is_gated(val_metrics: dict[str, Path], models: dict[str, dict], gate: dict) -> bool:
-    """Whether the gate skips a task's LoRA cells, from the candidates' base_val metric files and the current
-    thresholds (so editing a threshold changes the DAG at once)."""
-    if not gate["gate"]:
-        return False
-    candidates = [
-        {**models[name], "pass_rate": pass_rate(read_json(path)["per_example"], gate["extraction_rubric"]).as_dict()}
-        for name, path in val_metrics.items()
-    ]
-    best = rank(candidates)[0]["pass_rate"]["rate"]
-    return decide(best, gate["sufficient"], gate["fine_tune"]) == DEPLOY

@@ -13,6 +13,7 @@ from breakeven.data.documents import attach_documents
 from breakeven.jsonio import read_json, read_jsonl, write_json
 from breakeven.models.chat_templates import training_template
 from breakeven.runtime import package_versions
+from breakeven.storage import state_store
 from breakeven.tasks import adapter_config, build_task
 from breakeven.train import LIBRARIES, resolve_backend, train
 from breakeven.train.request import TrainRequest
@@ -87,7 +88,12 @@ def run_training(
         chat_template=template,
         threads=threads,
     )
+    store = state_store()
+    if store and store.pull_tree(checkpoint_dir):
+        print(f"checkpoints of {checkpoint_dir} restored from the state store")
     info = train(backend, request)
+    if store:
+        store.delete_tree(checkpoint_dir)  # the adapter is an output now; its checkpoints are spent
     info |= {
         "backend_requested": training["backend"],
         "base_model": model["name"],

@@ -9,6 +9,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from breakeven.storage import ObjectStore, state_store
 from breakeven.train.request import TrainRequest
 
 STATE_FILE = "train_state.json"
@@ -119,10 +120,25 @@ def state_callback(request: TrainRequest, prior: dict, started: float):
     return TrainState()
 
 
+def mirror_callback(store: ObjectStore, checkpoint_dir: Path):
+    """A ``TrainerCallback`` that mirrors the checkpoints and ``train_state.json`` to the state store after each
+    save (so a job on another machine resumes where this one stopped)."""
+    from transformers import TrainerCallback
+
+    class MirrorCheckpoints(TrainerCallback):
+        def on_save(self, args, state, control, **kwargs):
+            store.push_tree(checkpoint_dir)
+
+    return MirrorCheckpoints()
+
+
 def callbacks(request: TrainRequest, prior: dict, started: float) -> list:
     from transformers import EarlyStoppingCallback
 
-    found = [state_callback(request, prior, started)]
+    found = [state_callback(request, prior, started)]  # before the mirror: it writes the state the mirror sends
+    store = state_store()
+    if store:
+        found.append(mirror_callback(store, request.checkpoint_dir))
     if request.val and request.early_stopping_patience > 0:
         found.append(EarlyStoppingCallback(early_stopping_patience=request.early_stopping_patience))
     return found

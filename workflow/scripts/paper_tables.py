@@ -7,7 +7,6 @@ import pandas as pd
 from breakeven.jsonio import read_json, read_yaml
 from breakeven.report.fragments import write_fragments
 from breakeven.runtime import log_to
-from breakeven.selection.gate import SELECTION
 
 log_to(snakemake.log[0])
 write_fragments(
@@ -27,7 +26,7 @@ write_fragments(
     config=snakemake.params.config,
     tasks=snakemake.params.tasks,
     models=snakemake.params.models,
-    selections=[read_json(Path(folder) / SELECTION) for folder in snakemake.input.selections],
+    selections=[read_json(path) for path in snakemake.input.selections],
     sweeps={(Path(p).parent.parent.name, Path(p).parent.name): pd.read_csv(p) for p in snakemake.input.sweeps},
     api_models=snakemake.params.api_models,
 )

@@ -6,7 +6,7 @@ from pathlib import Path
 from breakeven.providers.cell import run_api_predictions
 from breakeven.runtime import log_to
 
-log_to(snakemake.log[0])
+log_to(snakemake.log.job)
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 logging.getLogger("httpx2").setLevel(logging.WARNING)
 model = snakemake.input.get("model")
@@ -20,5 +20,5 @@ run_api_predictions(
     out_predictions=Path(snakemake.output.predictions),
     out_run=Path(snakemake.output.run),
     cache_dir=Path(snakemake.params.cache),
-    server_log=Path(snakemake.log[0]).with_suffix(".server.log"),
+    server_log=Path(snakemake.log.server),
 )

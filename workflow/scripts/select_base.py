@@ -20,6 +20,6 @@ selection = run_select_base(
     test_path=Path(snakemake.input.test),
     documents_path=Path(snakemake.input.documents),
     gate=snakemake.params.gate,
-    out_dir=Path(snakemake.output[0]),
+    out_dir=Path(snakemake.output.selection).parent,
 )
 print(selection["rationale"])
