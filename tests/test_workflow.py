@@ -49,7 +49,7 @@ def e2e(tmp_path_factory) -> Path:
     assert result.returncode == 0, result.stderr[-5000:]
     console = result.stdout + result.stderr
     assert "Breakeven finished. The paper: paper/paper.html and paper/paper.pdf" in console
-    assert "Headline:\n  On support_email, the best cell is" in console
+    assert "Headline:\n  On support_email, the best cell by the paired test is" in console
     assert "train tiny-random-llama · support_email · lora_50 · seed 0 (progress: logs/e2e/train/" in console
     return workdir
 
