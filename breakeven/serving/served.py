@@ -22,20 +22,31 @@ class ServedGenerator:
         self.generate_s: float | None = None
 
     def generate(
-        self, conversations: list[list[dict]], max_new_tokens: int, batch_size: int, constraint: dict | None = None
+        self,
+        conversations: list[list[dict]],
+        max_new_tokens: int,
+        batch_size: int,
+        constraint: dict | None = None,
+        top_logprobs: int = 0,
     ) -> list[Generation]:
         start = time.perf_counter()
-        answers = asyncio.run(self._answer_all(conversations, max_new_tokens, batch_size, constraint))
+        answers = asyncio.run(self._answer_all(conversations, max_new_tokens, batch_size, constraint, top_logprobs))
         self.generate_s = time.perf_counter() - start
         return answers
 
     async def _answer_all(
-        self, conversations: list[list[dict]], max_new_tokens: int, batch_size: int, constraint: dict | None
+        self,
+        conversations: list[list[dict]],
+        max_new_tokens: int,
+        batch_size: int,
+        constraint: dict | None,
+        top_logprobs: int,
     ) -> list[Generation]:
         from openai import AsyncOpenAI
 
         client = AsyncOpenAI(base_url=self.base_url, api_key="loopback", max_retries=0, timeout=3600)
         slots, extra = asyncio.Semaphore(batch_size), structured_body(constraint)
+        ranked = {"logprobs": True, "top_logprobs": top_logprobs} if top_logprobs else {}
 
         async def answer(messages: list[dict]) -> Generation:
             async with slots:
@@ -46,11 +57,15 @@ class ServedGenerator:
                     max_completion_tokens=max_new_tokens,
                     temperature=0,
                     extra_body=extra,
+                    **ranked,
                 )
                 latency = time.perf_counter() - start
             usage = response.usage
-            text = (response.choices[0].message.content or "").strip()
-            return Generation(text, latency, usage.prompt_tokens, usage.completion_tokens)
+            choice = response.choices[0]
+            first = choice.logprobs.content[0].top_logprobs if ranked and choice.logprobs else None
+            candidates = [(t.token, t.logprob) for t in first] if first else None
+            text = (choice.message.content or "").strip()
+            return Generation(text, latency, usage.prompt_tokens, usage.completion_tokens, candidates)
 
         try:
             return list(await asyncio.gather(*(answer(c) for c in conversations)))
