@@ -93,8 +93,8 @@ class VLLMServer:
     JSON tokens can spend its whole budget on it)."""
 
     def command(self, python: str, port: int) -> list[str]:
-        """The server's command line: greedy-ready, seeded, the weights' own dtype, eager on CPU (torch.compile's
-        warm-up cost more than it saved there), LoRA slots and adapters when there are adapters."""
+        """The server's command line: greedy-ready, seeded, the weights' own dtype, prefix caching with its
+        hits in each answer's usage, eager on CPU (torch.compile's warm-up cost more than it saved there), LoRA slots and adapters when there are adapters."""
         command = [
             python,
             "-m",
@@ -102,7 +102,7 @@ class VLLMServer:
             *("--model", str(self.model_dir), "--served-model-name", self.name),
             *("--host", "127.0.0.1", "--port", str(port), "--seed", "0"),
             *("--dtype", saved_dtype(self.model_dir), "--max-num-seqs", str(self.max_num_seqs)),
-            "--enable-prefix-caching",
+            *("--enable-prefix-caching", "--enable-prompt-tokens-details"),
         ]
         if gpu_count() == 0:
             command.append("--enforce-eager")

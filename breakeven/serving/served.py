@@ -13,13 +13,16 @@ from breakeven.serving.http_load import structured_body
 
 
 class ServedGenerator:
-    """Greedy Chat Completions against ``base_url``, the base model or one adapter (``model``)."""
+    """Greedy Chat Completions against ``base_url``, the base model or one adapter (``model``). After each
+    ``generate`` call, ``cache_stats`` holds the prompt tokens the server took from its prefix cache (the
+    usage's ``prompt_tokens_details.cached_tokens``)."""
 
     def __init__(self, base_url: str, model: str, engine_start_s: float | None = None) -> None:
         self.base_url, self.model = base_url, model
         self.device = "vllm-server"
         self.engine_start_s = engine_start_s  # the shared engine's start, paid once for all its cells
         self.generate_s: float | None = None
+        self.cache_stats: dict | None = None
 
     def generate(
         self,
@@ -30,9 +33,16 @@ class ServedGenerator:
         top_logprobs: int = 0,
     ) -> list[Generation]:
         start = time.perf_counter()
-        answers = asyncio.run(self._answer_all(conversations, max_new_tokens, batch_size, constraint, top_logprobs))
+        answered = asyncio.run(self._answer_all(conversations, max_new_tokens, batch_size, constraint, top_logprobs))
         self.generate_s = time.perf_counter() - start
-        return answers
+        cached = sum(hits for _, hits in answered)
+        total = sum(answer.input_tokens for answer, _ in answered)
+        self.cache_stats = {
+            "cached_prompt_tokens": cached,
+            "prompt_tokens": total,
+            "hit_rate": cached / total if total else 0.0,
+        }
+        return [answer for answer, _ in answered]
 
     async def _answer_all(
         self,
@@ -41,14 +51,14 @@ class ServedGenerator:
         batch_size: int,
         constraint: dict | None,
         top_logprobs: int,
-    ) -> list[Generation]:
+    ) -> list[tuple[Generation, int]]:
         from openai import AsyncOpenAI
 
         client = AsyncOpenAI(base_url=self.base_url, api_key="loopback", max_retries=0, timeout=3600)
         slots, extra = asyncio.Semaphore(batch_size), structured_body(constraint)
         ranked = {"logprobs": True, "top_logprobs": top_logprobs} if top_logprobs else {}
 
-        async def answer(messages: list[dict]) -> Generation:
+        async def answer(messages: list[dict]) -> tuple[Generation, int]:
             async with slots:
                 start = time.perf_counter()
                 response = await client.chat.completions.create(
@@ -65,7 +75,9 @@ class ServedGenerator:
             first = choice.logprobs.content[0].top_logprobs if ranked and choice.logprobs else None
             candidates = [(t.token, t.logprob) for t in first] if first else None
             text = (choice.message.content or "").strip()
-            return Generation(text, latency, usage.prompt_tokens, usage.completion_tokens, candidates)
+            details = usage.prompt_tokens_details
+            hits = (details.cached_tokens or 0) if details else 0
+            return Generation(text, latency, usage.prompt_tokens, usage.completion_tokens, candidates), hits
 
         try:
             return list(await asyncio.gather(*(answer(c) for c in conversations)))
