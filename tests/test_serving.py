@@ -16,8 +16,9 @@ from breakeven import REPO_ROOT
 from breakeven.config import Project
 from breakeven.cost.tables import at_latency_slo, deployments
 from breakeven.data.synthetic.support_emails import generate_emails
+from breakeven.infer import vllm_engine
 from breakeven.infer.hf import HFGenerator
-from breakeven.infer.vllm_engine import vllm_python
+from breakeven.infer.vllm_engine import engine_env, vllm_python
 from breakeven.jsonio import read_yaml, write_json, write_jsonl
 from breakeven.models.chat_templates import install_chat_template
 from breakeven.models.tiny import build_tiny_llama
@@ -269,17 +270,43 @@ def ask(system: dict, base_url: str, model: str, messages: list[dict], schema: d
     return asyncio.run(send())
 
 
+def test_cpu_engine_sizes_its_own_threads(monkeypatch):
+    """A job's thread budget (OMP_NUM_THREADS=2 from a 2-thread job) never reaches a CPU engine; a GPU engine
+    gets the environment unchanged."""
+    job = {"OMP_NUM_THREADS": "2", "MKL_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2", "HF_HOME": "/cache"}
+    monkeypatch.setattr(vllm_engine, "gpu_count", lambda: 0)
+    assert engine_env(job) == {"HF_HOME": "/cache"}
+    monkeypatch.setattr(vllm_engine, "gpu_count", lambda: 1)
+    assert engine_env(job) == job
+
+
+def server_environ(port: str) -> dict[str, str]:
+    """The environment of the vLLM API server listening on ``port`` (from /proc)."""
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+            if b"vllm.entrypoints.openai.api_server" in argv and port.encode() in argv:
+                pairs = (proc / "environ").read_bytes().split(b"\0")
+                return dict(p.decode().split("=", 1) for p in pairs if b"=" in p)
+        except (FileNotFoundError, PermissionError, ProcessLookupError):
+            continue
+    raise AssertionError(f"no vLLM server on port {port}")
+
+
 @needs_vllm
 @pytest.mark.slow
-def test_standin_behind_vllm_answers_structured_output_requests(tiny, tmp_path, project):
+def test_standin_behind_vllm_answers_structured_output_requests(tiny, tmp_path, project, monkeypatch):
     """The embedded default's stand-in API served by vLLM's OpenAI server: Chat Completions and the Responses
-    API, each request carrying a JSON schema as structured output; every answer validates against it."""
+    API, each request carrying a JSON schema as structured output; every answer validates against it. Started
+    from a 2-thread job, the server does not inherit its OMP_NUM_THREADS."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
     system = project.api_models["standin-api"]
     assert system["standin"] == {"model": "smollm2-135m", "server": "vllm"}
     labels = project.adapter_config("support_email")["fields"]["issue_category"]["enum"]
     schema = output_schema({"kind": "classification", "labels": labels})
     messages = [{"role": "user", "content": "Which category? My invoice from Acme is wrong."}]
     with standin_server(system, tiny, tmp_path / "server.log") as base_url:
+        assert "OMP_NUM_THREADS" not in server_environ(base_url.rsplit(":", 1)[1].split("/")[0])
         for api in ("chat_completions", "responses"):
             reply = ask(system | {"api": api}, base_url, str(tiny), messages, schema)
             assert json.loads(reply.text)["answer"] in labels

