@@ -255,6 +255,9 @@ def test_shared_engine_command_serves_every_adapter(tiny, tmp_path):
     assert command[start:] == [f"{name}={path}" for name, path in adapters.items()]
     assert "--enable-lora" in command and "--enforce-eager" in command  # no GPU here
     assert "--enable-lora" not in VLLMServer(tiny, BASE_NAME).command("python", 8000)
+    # the shared engine's answers report their prefix-cache hits; the stand-in API's are billed without them
+    assert "--enable-prompt-tokens-details" in VLLMServer(tiny, BASE_NAME, cached_tokens_in_usage=True).command("p", 1)
+    assert "--enable-prompt-tokens-details" not in VLLMServer(tiny, BASE_NAME).command("python", 8000)
 
 
 def ask(system: dict, base_url: str, model: str, messages: list[dict], schema: dict):

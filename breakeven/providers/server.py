@@ -91,10 +91,15 @@ class VLLMServer:
     compact_json: bool = False
     """Structured output without optional whitespace, as the APIs answer (a model free to add whitespace between
     JSON tokens can spend its whole budget on it)."""
+    cached_tokens_in_usage: bool = False
+    """Each answer's usage reports the prompt tokens served from the prefix cache (the shared engine records its
+    hit rate so). Off for the stand-in API: its usage is billed at the named API's prices, and vLLM caches any
+    16-token block where OpenAI discounts only prefixes of 1,024 tokens and more, so vLLM's hits would price the
+    stand-in below the API it stands for."""
 
     def command(self, python: str, port: int) -> list[str]:
-        """The server's command line: greedy-ready, seeded, the weights' own dtype, prefix caching with its
-        hits in each answer's usage, eager on CPU (torch.compile's warm-up cost more than it saved there), LoRA slots and adapters when there are adapters."""
+        """The server's command line: greedy-ready, seeded, the weights' own dtype, prefix caching, eager on CPU
+        (torch.compile's warm-up cost more than it saved there), LoRA slots and adapters when there are adapters."""
         command = [
             python,
             "-m",
@@ -102,8 +107,10 @@ class VLLMServer:
             *("--model", str(self.model_dir), "--served-model-name", self.name),
             *("--host", "127.0.0.1", "--port", str(port), "--seed", "0"),
             *("--dtype", saved_dtype(self.model_dir), "--max-num-seqs", str(self.max_num_seqs)),
-            *("--enable-prefix-caching", "--enable-prompt-tokens-details"),
+            "--enable-prefix-caching",
         ]
+        if self.cached_tokens_in_usage:
+            command.append("--enable-prompt-tokens-details")
         if gpu_count() == 0:
             command.append("--enforce-eager")
         if self.compact_json:

@@ -53,7 +53,14 @@ class Engine:
 def serve(spec: dict, address: Path, log_path: Path) -> None:
     """Start the server, publish its address (or why it failed), and serve until terminated."""
     adapters = {name: Path(path) for name, path in spec["adapters"].items()}
-    server = VLLMServer(Path(spec["model_dir"]), BASE_NAME, adapters, spec["max_num_seqs"], spec["max_loras"])
+    server = VLLMServer(
+        Path(spec["model_dir"]),
+        BASE_NAME,
+        adapters,
+        spec["max_num_seqs"],
+        spec["max_loras"],
+        cached_tokens_in_usage=True,
+    )
     start = time.perf_counter()
     try:
         with vllm_server(server, log_path, spec["timeout_s"]) as url:
