@@ -22,3 +22,8 @@ class Generation:
     input_tokens: int
     output_tokens: int
     first_logprobs: list[tuple[str | None, float]] | None = None
+
+
+def prefix_cache_stats(cached: int, total: int) -> dict:
+    """A cell's prefix-cache record: prompt tokens served from the cache, prompt tokens, and their ratio."""
+    return {"cached_prompt_tokens": cached, "prompt_tokens": total, "hit_rate": cached / total if total else 0.0}

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from breakeven.infer.base import Generation
+from breakeven.infer.base import Generation, prefix_cache_stats
 
 
 def shared_prefix_length(sequences: list[list[int]]) -> int:
@@ -106,9 +106,7 @@ class HFGenerator:
         total = sum(len(s) for s in ids)
         self.cache_stats = {
             "prefix_tokens": length,
-            "cached_prompt_tokens": length * len(ids),
-            "prompt_tokens": total,
-            "hit_rate": length * len(ids) / total if total else 0.0,
+            **prefix_cache_stats(length * len(ids), total),
             "prefix_s": time.perf_counter() - start,
         }
         return ids[0][:length] if length else [], cache

@@ -21,7 +21,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from breakeven import REPO_ROOT
-from breakeven.infer.base import Generation
+from breakeven.infer.base import Generation, prefix_cache_stats
 from breakeven.infer.logprobs import vllm_first_logprobs
 from breakeven.runtime import GPU_PYTHON, gpu_count, package_versions
 
@@ -233,8 +233,7 @@ class Engine:
 def cache_stats(outputs) -> dict:
     """Prompt tokens the engine served from its prefix cache (``RequestOutput.num_cached_tokens``)."""
     cached = sum(out.num_cached_tokens or 0 for out in outputs)
-    total = sum(len(out.prompt_token_ids) for out in outputs)
-    return {"cached_prompt_tokens": cached, "prompt_tokens": total, "hit_rate": cached / total if total else 0.0}
+    return prefix_cache_stats(cached, sum(len(out.prompt_token_ids) for out in outputs))
 
 
 def _latency(output, wall: float) -> float:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from breakeven.infer.base import Generation
+from breakeven.infer.base import Generation, prefix_cache_stats
 from breakeven.serving.http_load import structured_body
 
 
@@ -36,12 +36,7 @@ class ServedGenerator:
         answered = asyncio.run(self._answer_all(conversations, max_new_tokens, batch_size, constraint, top_logprobs))
         self.generate_s = time.perf_counter() - start
         cached = sum(hits for _, hits in answered)
-        total = sum(answer.input_tokens for answer, _ in answered)
-        self.cache_stats = {
-            "cached_prompt_tokens": cached,
-            "prompt_tokens": total,
-            "hit_rate": cached / total if total else 0.0,
-        }
+        self.cache_stats = prefix_cache_stats(cached, sum(answer.input_tokens for answer, _ in answered))
         return [answer for answer, _ in answered]
 
     async def _answer_all(
