@@ -9,7 +9,7 @@ from pathlib import Path
 from breakeven import REPO_ROOT
 from breakeven.data.documents import attach_documents
 from breakeven.infer import GENERATORS
-from breakeven.infer.base import Generation
+from breakeven.infer.base import Generation, Generator
 from breakeven.infer.constraints import output_constraint
 from breakeven.jsonio import read_jsonl, write_json, write_jsonl
 from breakeven.runtime import code_version, package_versions
@@ -59,7 +59,7 @@ def run_local_predictions(
     out_predictions: Path,
     out_run: Path,
     threads: int,
-    generator=None,
+    generator: Generator | None = None,
 ) -> None:
     """Answer every test example of a cell; write one JSONL row per example and the run's timing. ``generator``:
     one already serving the model (the shared engine's client), else the configured backend is loaded."""
@@ -93,7 +93,7 @@ def run_local_predictions(
             "batch_size": inference["batch_size"],
             "shots": cell["shots"],
             "structured_output": constraint is not None,
-            "device": getattr(generator, "device", "unknown"),
+            "device": generator.device,
             "load_s": load,
             "engine_start_s": getattr(generator, "engine_start_s", None),
             "prefix_cache": generator.cache_stats if inference["prefix_cache"] else None,

@@ -8,11 +8,16 @@ from __future__ import annotations
 import itertools
 import time
 
+from breakeven.infer.base import Generator
 from breakeven.serving.capacity import EngineTimes, LoadBudget, RequestTiming, level_row
 
 
 def batched_levels(
-    generator, conversations: list[list[dict]], max_new_tokens: int, budget: LoadBudget, constraint: dict | None
+    generator: Generator,
+    conversations: list[list[dict]],
+    max_new_tokens: int,
+    budget: LoadBudget,
+    constraint: dict | None,
 ) -> list[dict]:
     """One row per level of ``budget``, each through ``generator.generate`` (the predictions' interface), after an
     untimed one-token warm-up (a serving engine is warm)."""
@@ -23,7 +28,7 @@ def batched_levels(
 
 
 def batched_level(
-    generator,
+    generator: Generator,
     conversations: list[list[dict]],
     max_new_tokens: int,
     concurrency: int,
@@ -42,7 +47,7 @@ def batched_level(
         answers = generator.generate(batch, max_new_tokens, concurrency, constraint)
         rounds.append((time.perf_counter() - round_start, answers))
     wall = time.perf_counter() - start
-    hit_rate = (getattr(generator, "cache_stats", None) or {}).get("hit_rate")  # the prefix cache, if it has one
+    hit_rate = (generator.cache_stats or {}).get("hit_rate")  # the prefix cache, if it has one
     probe_start = time.perf_counter()
     generator.generate(list(itertools.islice(itertools.cycle(conversations), concurrency)), 1, concurrency, constraint)
     ttft = time.perf_counter() - probe_start
