@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -145,7 +147,7 @@ def test_s3_workflow_resumes_from_the_bucket(s3, tmp_path):
     (second / "e2e.yaml").write_text(yaml.safe_dump(edited))
     result = snakemake(second, "-n")
     jobs = planned_jobs(result.stdout + result.stderr)
-    assert jobs["train"] == 1 and jobs["predict_local"] == 1 and jobs["score"] == 1, jobs
+    assert jobs["train"] == 1 and jobs["predict_local"] == 1 and jobs["score"] == 1 and jobs["capacity"] == 1, jobs
     assert "fetch_model" not in jobs and "prepare" not in jobs and "predict_api" not in jobs
     adapter = next(k for k in keys if "/adapters/" in k and "/lora_50/" in k and k.endswith("adapter_config.json"))
     trained = s3.client().head_object(Bucket=bucket, Key=adapter)["LastModified"]
@@ -153,3 +155,33 @@ def test_s3_workflow_resumes_from_the_bucket(s3, tmp_path):
     assert result.returncode == 0, result.stderr[-5000:]
     assert "Retrieving from storage: s3://" in result.stdout + result.stderr  # inputs read back from the bucket
     assert s3.client().head_object(Bucket=bucket, Key=adapter)["LastModified"] > trained
+
+
+def test_shared_metadata_is_keyed_by_the_checkout_path(tmp_path):
+    """What the README's second-machine recipe rests on (Snakemake's DB persistence, pinned version): a checkout
+    at the first machine's path sees its params and reruns an edited job; one at another path sees no metadata
+    and reruns nothing."""
+    metadata = f"sqlite:///{tmp_path / 'metadata.db'}"
+    snakefile = 'rule make:\n    output: "out.txt"\n    params: size=config["size"]\n    shell: "echo {params.size} > {output}"\n'
+
+    def snakemake(workdir: Path, size: int, *args: str) -> str:
+        (workdir / "Snakefile").write_text(snakefile)
+        command = [sys.executable, "-m", "snakemake", "-d", str(workdir), "-s", str(workdir / "Snakefile")]
+        command += ["--cores", "1", "--persistence-backend", "db", "--persistence-backend-db-url", metadata, *args]
+        command += ["--config", f"size={size}"]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=workdir)
+        assert done.returncode == 0, done.stderr[-3000:]
+        return done.stdout + done.stderr
+
+    first = tmp_path / "checkout"
+    first.mkdir()
+    snakemake(first, 1)
+    output = (first / "out.txt").read_text()
+    shutil.rmtree(first)  # the first machine is gone; its output survives (here: copied, as from the bucket)
+    for checkout in (first, tmp_path / "elsewhere"):
+        checkout.mkdir()
+        (checkout / "out.txt").write_text(output)
+    assert "Nothing to be done" in snakemake(first, 1, "-n")
+    assert "Params have changed since last execution" in snakemake(first, 2, "-n")
+    elsewhere = snakemake(tmp_path / "elsewhere", 2, "-n")
+    assert "Nothing to be done" in elsewhere and "missing provenance" in elsewhere
