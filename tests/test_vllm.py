@@ -201,12 +201,13 @@ def test_shared_engine_serves_the_grid_and_reruns_only_the_changed_cell(tmp_path
     out = result.stdout + result.stderr
     assert out.count("localrule engine:") == 1 and "Terminating service job" in out
     results = tmp_path / "results" / "shared"
-    runs = [
-        read_json(results / f"predictions/support_email/tiny-random-llama/{c}/seed0.run.json")
+    runs = {
+        c: read_json(results / f"predictions/support_email/tiny-random-llama/{c}/seed0.run.json")
         for c in ("zero_shot", "five_shot", "lora_50", "lora_200")
-    ]
-    assert {r["device"] for r in runs} == {"vllm-server"} and len({r["engine_start_s"] for r in runs}) == 1
-    five_shot = runs[1]["prefix_cache"]  # the server's cached prompt tokens, from each answer's usage
+    }
+    assert {r["device"] for r in runs.values()} == {"vllm-server"}
+    assert len({r["engine_start_s"] for r in runs.values()}) == 1
+    five_shot = runs["five_shot"]["prefix_cache"]  # the server's cached prompt tokens, from each answer's usage
     assert five_shot["prompt_tokens"] > five_shot["cached_prompt_tokens"] > 0
     for condition in ("zero_shot", "five_shot", "lora_50", "lora_200"):
         table = pd.read_csv(results / f"serving/support_email/tiny-random-llama/{condition}/seed0.csv")
