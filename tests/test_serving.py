@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 
 import jsonschema
@@ -273,12 +274,17 @@ def ask(system: dict, base_url: str, model: str, messages: list[dict], schema: d
     return asyncio.run(send())
 
 
-def test_cpu_engine_sizes_its_own_threads(monkeypatch):
-    """A job's thread budget (OMP_NUM_THREADS=2 from a 2-thread job) never reaches a CPU engine; a GPU engine
-    gets the environment unchanged."""
+def test_cpu_engine_is_bound_to_the_jobs_cores(monkeypatch):
+    """A CPU engine started from a 2-thread job is bound to the job's 2 cores (not vLLM's ``auto``, which keeps
+    one for its scheduler) and does not inherit the job's thread counts; a binding or KV-cache size the user set
+    stays; a GPU engine gets the environment unchanged."""
     job = {"OMP_NUM_THREADS": "2", "MKL_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2", "HF_HOME": "/cache"}
     monkeypatch.setattr(vllm_engine, "gpu_count", lambda: 0)
-    assert engine_env(job) == {"HF_HOME": "/cache"}
+    monkeypatch.setattr(vllm_engine.os, "sched_getaffinity", lambda pid: {3, 1, 2, 0})
+    assert engine_env(job) == {"HF_HOME": "/cache", "VLLM_CPU_KVCACHE_SPACE": "2", "VLLM_CPU_OMP_THREADS_BIND": "0,1"}
+    assert engine_env({})["VLLM_CPU_OMP_THREADS_BIND"] == "0,1,2,3"
+    chosen = {"VLLM_CPU_OMP_THREADS_BIND": "2-3", "VLLM_CPU_KVCACHE_SPACE": "8"}
+    assert engine_env(job | chosen) == {"HF_HOME": "/cache"} | chosen
     monkeypatch.setattr(vllm_engine, "gpu_count", lambda: 1)
     assert engine_env(job) == job
 
@@ -301,7 +307,7 @@ def server_environ(port: str) -> dict[str, str]:
 def test_standin_behind_vllm_answers_structured_output_requests(tiny, tmp_path, project, monkeypatch):
     """The embedded default's stand-in API served by vLLM's OpenAI server: Chat Completions and the Responses
     API, each request carrying a JSON schema as structured output; every answer validates against it. Started
-    from a 2-thread job, the server does not inherit its OMP_NUM_THREADS."""
+    from a 2-thread job, the server does not inherit its OMP_NUM_THREADS and is bound to its 2 cores."""
     monkeypatch.setenv("OMP_NUM_THREADS", "2")
     system = project.api_models["standin-api"]
     assert system["standin"] == {"model": "smollm2-135m", "server": "vllm"}
@@ -309,7 +315,9 @@ def test_standin_behind_vllm_answers_structured_output_requests(tiny, tmp_path, 
     schema = output_schema({"kind": "classification", "labels": labels})
     messages = [{"role": "user", "content": "Which category? My invoice from Acme is wrong."}]
     with standin_server(system, tiny, tmp_path / "server.log") as base_url:
-        assert "OMP_NUM_THREADS" not in server_environ(base_url.rsplit(":", 1)[1].split("/")[0])
+        environ = server_environ(base_url.rsplit(":", 1)[1].split("/")[0])
+        assert "OMP_NUM_THREADS" not in environ
+        assert environ["VLLM_CPU_OMP_THREADS_BIND"] == ",".join(map(str, sorted(os.sched_getaffinity(0))[:2]))
         for api in ("chat_completions", "responses"):
             reply = ask(system | {"api": api}, base_url, str(tiny), messages, schema)
             assert json.loads(reply.text)["answer"] in labels

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from breakeven.infer.vllm_engine import CPU_KV_CACHE_GIB, engine_env, max_lora_rank, saved_dtype, vllm_python
+from breakeven.infer.vllm_engine import engine_env, max_lora_rank, saved_dtype, vllm_python
 from breakeven.runtime import gpu_count
 
 PR_SET_PDEATHSIG = 1
@@ -127,7 +127,6 @@ class VLLMServer:
 @contextmanager
 def vllm_server(server: VLLMServer, log_path: Path, timeout_s: float = 900) -> Iterator[str]:
     """vLLM's OpenAI-compatible server (``.venv-vllm`` where vllm does not import here); yields its base URL."""
-    os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", CPU_KV_CACHE_GIB)
     port = free_port()
     python = vllm_python() or Path(sys.executable)
     with _serving(server.command(str(python), port), port, log_path, timeout_s, engine_env(os.environ)) as url:
