@@ -19,7 +19,7 @@ from snakemake.utils import validate
 
 from breakeven import REPO_ROOT
 from breakeven.jsonio import read_yaml
-from breakeven.providers import CLIENTS
+from breakeven.providers.options import option_problems
 
 MIRROR_ENV = "BREAKEVEN_DATA_MIRROR"
 """Environment variable naming the local dataset mirror when the config's data_mirror is unset."""
@@ -181,8 +181,7 @@ class Project:
         if api["logprobs"] and (api["provider"], api["api"]) != ("openai", "chat_completions"):
             raise ConfigError(f"{path}: field 'logprobs': read from Chat Completions only (api: chat_completions)")
         if api["request_options"]:
-            client = CLIENTS.get(api["provider"])  # imports the SDK only for systems with extra options
-            problems = client.option_problems(api["request_options"], api["api"])
+            problems = option_problems(api["provider"], api["api"], api["request_options"])
             if problems:
                 fields = "; ".join(f"field 'request_options.{field}': {why}" for field, why in problems)
                 raise ConfigError(f"{path}: {fields}")

@@ -11,6 +11,9 @@ from typing import Any
 
 import yaml
 
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader where PyYAML was built with it: the config is read at every snakemake start."""
+
 
 def _atomic_write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -51,6 +54,6 @@ def read_yaml(path: str | Path) -> Any:
     """Read a YAML file; a syntax error raises ValueError naming the file and position."""
     try:
         with open(path, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+            return yaml.load(handle, Loader=SAFE_LOADER)
     except yaml.YAMLError as err:
         raise ValueError(f"{path}: invalid YAML: {err}") from err

@@ -157,7 +157,7 @@ def train_input(wildcards):
     if template:
         files["training_template"] = str(PROJECT.root / "config" / "chat_templates" / f"{template}.jinja")
     if SWEEP["enabled"] and not PROJECT.condition(wildcards.lora_condition).get("sweep"):
-        files["choice"] = checkpoints.sweep_select.get(model=wildcards.model, task=wildcards.task).output.choice
+        files["choice"] = f"{RESULTS}/sweep/{wildcards.model}/{wildcards.task}/choice.json"
     return files
 
 

@@ -38,7 +38,7 @@ rule base_model_report:
         "../workflow/scripts/base_model_report.py"
 
 
-checkpoint sweep_select:
+rule sweep_select:
     input:
         lambda wildcards: [
             f"{RESULTS}/metrics/{wildcards.task}/{wildcards.model}/{name}/seed{config['seeds'][0]}.json"

@@ -6,6 +6,7 @@ errors) with ``-s``."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import signal
@@ -22,7 +23,7 @@ from test_api import PLANTED, conversations, prepared, requests_for, run, system
 from breakeven import REPO_ROOT
 from breakeven.config import ConfigError, Project, deep_merge
 from breakeven.jsonio import read_json, read_jsonl, write_jsonl
-from breakeven.providers import limits
+from breakeven.providers import limits, options
 from breakeven.providers.batch import run_batch
 from breakeven.providers.cell import run_api_predictions, version_matches
 from breakeven.providers.gemini_client import GeminiClient
@@ -553,3 +554,30 @@ def test_request_options_of_the_shipped_systems_validate(default_config):
     project = Project(deep_merge(default_config, {"api_models": shipped}))
     assert project.api_models["gemini-3.8-flash"]["request_options"] == {"thinking_config": {"thinking_level": "low"}}
     assert project.pricing["api"]["gemini-3.8-flash"]["read_on"] == "2026-12-01"
+
+
+def test_request_options_that_passed_are_not_rechecked_until_the_sdk_changes(default_config, tmp_path, monkeypatch):
+    """A second config load (every snakemake start) takes the recorded verdict without importing the SDKs; the
+    same options under another SDK release are checked again."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    config = deep_merge(default_config, {"api_models": ["gpt-5.4-mini", "gemini-3.8-flash"]})
+    load = "import json, sys; from breakeven.config import Project; Project(json.loads(sys.argv[1])); "
+    probe = load + "print(sorted(m for m in ('openai', 'google.genai') if m in sys.modules))"
+    imported = [
+        subprocess.run([sys.executable, "-c", probe, json.dumps(config)], capture_output=True, text=True, check=True)
+        for _ in range(2)
+    ]
+    assert [run.stdout.strip() for run in imported] == ["['google.genai', 'openai']", "[]"]
+
+    checked = []
+
+    class Recording:
+        @staticmethod
+        def option_problems(request_options, api):
+            checked.append(request_options)
+            return []
+
+    monkeypatch.setattr(options, "version", lambda sdk: "99.0")
+    monkeypatch.setattr(options.CLIENTS, "get", lambda provider: Recording)
+    Project(config)
+    assert checked == [{"reasoning": {"effort": "low"}}, {"thinking_config": {"thinking_level": "low"}}]
