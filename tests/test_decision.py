@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from cost_cells import BOOTSTRAP, COST, PRICING, bernoulli, latencies, metric_cell, summary
 
-from breakeven.cost.tables import breakeven, deployments
+from breakeven.cost.tables import UPPER_BOUND, breakeven, deployments
 from breakeven.cost.uncertainty import breakeven_intervals, resampled_costs
 from breakeven.report.verdict import findings_text, standing, task_verdict, volume
 
@@ -213,3 +213,17 @@ def test_task_verdict_weighs_cost_only_when_the_api_is_not_measured():
         f"**Verdict: fine-tune (m · lora_200 · seed 0) from {volume(ref['breakeven_daily_volume'])} queries/day" in text
     )
     assert "below it, prompt the API (the verdict weighs cost only).**" in text
+
+
+def test_headline_says_when_the_break_even_is_an_upper_bound():
+    """A cell priced at the load test's highest concurrency, which met the latency target, may serve more at the
+    target: its break-even is an upper bound, and the headline says so (and only then)."""
+    built = cells()
+    wide = summary(built)
+    versus = paired(WORSE | {("gpt-5.4-mini", "five_shot", 0): (-0.1, 0.003)})
+    for capped in (False, True):
+        table = deployments(wide, PRICING, COST)
+        table["at_load_test_cap"] = capped & (table["kind"] != "api")
+        samples = resampled_costs(table, built, PRICING, COST, BOOTSTRAP)
+        rows = breakeven_intervals(breakeven(table, COST), table, samples, COST, 0.95)
+        assert (UPPER_BOUND in findings_text(wide, versus, rows, 0.05)) is capped

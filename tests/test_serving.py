@@ -26,6 +26,7 @@ from breakeven.models.tiny import build_tiny_llama
 from breakeven.providers.openai_client import OpenAIClient
 from breakeven.providers.server import VLLMServer, standin_server
 from breakeven.providers.structured import output_schema
+from breakeven.report.fragments import serving_level
 from breakeven.serving.batched import batched_levels
 from breakeven.serving.capacity import COLUMNS, LoadBudget
 from breakeven.serving.engine import BASE_NAME, adapter_name
@@ -212,11 +213,13 @@ def test_the_highest_level_meeting_the_latency_target_prices_the_cell(slo, api_p
     assert row["seconds_per_query"] == pytest.approx(1 / qps) and row["eval_seconds_per_query"] == 0.1
     assert row["latency_slo_source"] == source
     assert row["serving_latency_p95_s"] == dict((c, p) for c, _, p in LEVELS)[level]
+    assert row["at_load_test_cap"] is (level == max(c for c, _, _ in LEVELS))
+    assert ("capacity at the target may be higher" in serving_level(row)) is row["at_load_test_cap"]
 
 
 def test_no_level_meeting_the_target_prices_the_lowest_and_says_so():
     row = picked(at_latency_slo(cells(), capacity(LEVELS, per_example=3.0), COST | {"latency_slo_s": 0.1}))
-    assert row["serving_concurrency"] == 1 and row["meets_slo"] is False
+    assert row["serving_concurrency"] == 1 and row["meets_slo"] is False and row["at_load_test_cap"] is False
     assert row["seconds_per_query"] == pytest.approx(3.0)  # three requests per example at 1 request/s
 
 

@@ -19,6 +19,8 @@ from breakeven.cost.model import (
 from breakeven.cost.overhead import selection_device_hours
 
 KEYS = ["task", "system", "condition", "seed", "kind"]
+UPPER_BOUND = "an upper bound: the load test's highest concurrency met the latency target, so capacity may be higher"
+"""The note of a break-even priced at the load test's highest level (a lower cost breaks even sooner)."""
 METRIC = ["primary_metric", "value", "ci_low", "ci_high"]
 
 SERVING_COLUMNS = (
@@ -30,16 +32,19 @@ SERVING_COLUMNS = (
     "latency_slo_s",
     "latency_slo_source",
     "meets_slo",
+    "at_load_test_cap",
 )
 """A self-hosted row's serving figures (from ``at_latency_slo``): the seconds per query its cost uses and the eval
-batch's, the load-test level chosen, that level's latency, and the latency target with where it came from."""
+batch's, the load-test level chosen, that level's latency, the latency target with where it came from, and
+whether the chosen level is the load test's highest (capacity at the target may then be higher)."""
 
 
 def at_latency_slo(cells: pd.DataFrame, capacity: pd.DataFrame, cost: dict) -> pd.DataFrame:
     """The cells with each local cell's ``seconds_per_query`` taken from its serving capacity: the throughput of
     the highest load-test concurrency whose p95 latency meets the task's target (``cost.latency_slo_s``; null: the
     API reference's measured p95 on the task, its api_condition cell first, else ``cost.latency_slo_fallback_s``).
-    Where no level meets it, the lowest level (``meets_slo`` false). The eval batch's figure stays as
+    Where no level meets it, the lowest level (``meets_slo`` false). Where the highest level tested meets it
+    (``at_load_test_cap``), the capacity at the target is at least that level's, so the cost is an upper bound. The eval batch's figure stays as
     ``eval_seconds_per_query``; a cell without a capacity table keeps it."""
     keys = ["task", "system", "condition", "seed"]
     tables = {key: table.sort_values("concurrency") for key, table in capacity.groupby(keys)} if len(capacity) else {}
@@ -69,6 +74,7 @@ def at_latency_slo(cells: pd.DataFrame, capacity: pd.DataFrame, cost: dict) -> p
                 "latency_slo_s": slo,
                 "latency_slo_source": source,
                 "meets_slo": not meeting.empty,
+                "at_load_test_cap": bool(not meeting.empty and level["concurrency"] == table["concurrency"].max()),
             }
         )
     serving = pd.DataFrame(rows, columns=[*keys, "seconds_per_query", *SERVING_COLUMNS[2:]])
@@ -251,6 +257,8 @@ def reference_breakeven(table: pd.DataFrame, cost: dict) -> pd.DataFrame:
 def _breakeven_row(row: dict, ref: dict, cost: dict) -> dict:
     volume = breakeven_daily_volume(deployment(row), deployment(ref), cost["months"])
     note = ""
+    if str(row.get("at_load_test_cap")) == "True":
+        note = UPPER_BOUND
     if volume is None:
         note = "the API costs less per query, errors included: self-hosting never breaks even"
         if np.isnan(row["error_per_query"] + ref["error_per_query"]):

@@ -167,9 +167,11 @@ def serving_level(row: dict) -> str:
     if row["kind"] == "api" or pd.isna(row.get("serving_concurrency")):
         return "–"
     relation = "≤" if str(row["meets_slo"]) == "True" else "> (no level meets it)"
+    cap = "; the load test's highest level: capacity at the target may be higher, the cost an upper bound"
     return (
         f"{row['serving_concurrency']:.0f} · {row['serving_latency_p95_s']:.2f} s {relation} "
-        f"{row['latency_slo_s']:.2f} s ({row['latency_slo_source']})"
+        f"{row['latency_slo_s']:.2f} s ({row['latency_slo_source']}"
+        f"{cap if str(row.get('at_load_test_cap')) == 'True' else ''})"
     )
 
 

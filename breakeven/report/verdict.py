@@ -9,6 +9,7 @@ import math
 import pandas as pd
 
 from breakeven.cost.model import error_cost_threshold
+from breakeven.cost.tables import UPPER_BOUND
 from breakeven.selection.gate import DECISION_TEXT, DEPLOY
 
 KEYS = ["task", "system", "condition", "seed"]
@@ -98,6 +99,8 @@ def breakeven_text(row: dict) -> str:
     text = f"{volume(row['breakeven_daily_volume'])} queries/day (95% CI {volume(row['ci_low'])} – {volume(row['ci_high'])}"
     if 0 < row["never_share"] < 1:
         text += f"; never in {row['never_share']:.0%} of resamples"
+    if row.get("note") == UPPER_BOUND:
+        text += f"; {UPPER_BOUND}"
     return text + ")"
 
 
