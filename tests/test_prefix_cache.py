@@ -49,6 +49,26 @@ def test_shared_prefix_leaves_every_prompt_a_token_to_prefill():
     assert shared_prefix_length([[1, 2, 3]]) == 2
 
 
+def test_decoding_appends_each_rows_tokens_in_place():
+    """The rows' keys and values are written into one buffer, not re-concatenated per step (that copy of the
+    whole cache per layer and step was 20 % of a five-shot batch on CPU); the buffer doubles when full, and what
+    the layer returns is every token appended so far, in order."""
+    import torch
+
+    from breakeven.infer.shared_prefix import SharedPrefixLayer
+
+    layer = SharedPrefixLayer(torch.zeros(1, 2, 7, 4), torch.zeros(1, 2, 7, 4))
+    steps = [torch.randn(3, 2, 5, 4)] + [torch.randn(3, 2, 1, 4) for _ in range(SharedPrefixLayer.SPARE + 2)]
+    buffers = []
+    for step, states in enumerate(steps):
+        keys, values = layer.update(states, -states)
+        buffers.append(keys.untyped_storage().data_ptr())
+        assert torch.equal(keys, torch.cat(steps[: step + 1], dim=2)) and torch.equal(values, -keys)
+    assert len(set(buffers[: SharedPrefixLayer.SPARE + 1])) == 1  # 5 prefilled + SPARE appended in place
+    assert len(set(buffers)) == 2  # then it grew once
+    assert layer.get_seq_length() == 7 + 5 + SharedPrefixLayer.SPARE + 2
+
+
 def test_cached_prefix_gives_the_uncached_answers(tiny):
     cached, uncached = HFGenerator(*tiny, prefix_cache=True), HFGenerator(*tiny, prefix_cache=False)
     for constraint in ({"choice": ["billing", "technical", "account"]}, None):
