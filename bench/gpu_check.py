@@ -66,6 +66,7 @@ def train_step(work: Path, model_dir: Path, model: str, backend: str, name: str)
     cell = {
         "lora": project().lora_params(model, "support_email", "lora_200"),
         "max_seq_length": 1024,
+        "instructions": True,
         "task": project().adapter_config("support_email"),
         "model": {key: cfg[key] for key in ("name", "source", "response_markers", "chat_template_kwargs")},
         "training": project().config["training"] | {"backend": backend},

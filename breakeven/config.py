@@ -205,6 +205,8 @@ class Project:
         for name, cond in self.config["conditions"].items():
             if cond["kind"] == "lora" and "train_size" not in cond:
                 raise ConfigError(f"{source}: field 'conditions.{name}.train_size' is required for kind 'lora'")
+            if cond["kind"] == "prompt" and not cond["instructions"]:
+                raise ConfigError(f"{source}: field 'conditions.{name}.instructions': only a LoRA cell can drop them")
             bad = set(cond.get("lora", {})) - allowed
             if bad:
                 raise ConfigError(
@@ -279,6 +281,7 @@ class Project:
             generated[BASE_CONDITION] = {
                 "kind": "prompt",
                 "shots": 0,
+                "instructions": True,
                 "eval": {"split": "val", "n": gate["val_examples"]},
             }
         for point in self.sweep_points():
@@ -286,6 +289,7 @@ class Project:
                 "kind": "lora",
                 "train_size": sweep["train_size"],
                 "lora": point,
+                "instructions": sweep["instructions"],
                 "sweep": True,
                 "eval": {"split": "val", "n": sweep["val_examples"]},
             }

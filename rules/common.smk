@@ -167,6 +167,7 @@ def train_params(wildcards):
     return {
         "lora": PROJECT.lora_params(wildcards.model, wildcards.task, wildcards.lora_condition),
         "lora_pinned": sorted(PROJECT.condition(wildcards.lora_condition).get("lora", {})),
+        "instructions": PROJECT.condition(wildcards.lora_condition)["instructions"],
         "max_seq_length": PROJECT.tasks[wildcards.task]["max_seq_length"],
         "task": PROJECT.adapter_config(wildcards.task),
         "model": {key: model[key] for key in ("name", "source", "response_markers") if key in model}
@@ -221,6 +222,7 @@ def predict_params(wildcards):
         "task": PROJECT.adapter_config(wildcards.task),
         "max_new_tokens": PROJECT.tasks[wildcards.task]["max_new_tokens"],
         "shots": PROJECT.condition(wildcards.condition).get("shots", 0),
+        "instructions": PROJECT.condition(wildcards.condition)["instructions"],
         "structured_output": PROJECT.tasks[wildcards.task]["structured_output"],
         "inference": config["inference"],
     }

@@ -110,6 +110,7 @@ def test_provenance_local_cell_records_commit_and_packages(tmp_path):
         "task": default_project().adapter_config("support_email"),
         "inference": {"backend": "transformers", "batch_size": 2, "prefix_cache": True},
         "shots": 0,
+        "instructions": True,
         "max_new_tokens": 4,
     }
     out = tmp_path / "p.run.json"

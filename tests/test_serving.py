@@ -111,6 +111,7 @@ def test_capacity_job_writes_the_cells_table(tiny, tmp_path, project):
     cell = {
         "task": project.adapter_config("support_email"),
         "shots": 1,
+        "instructions": True,
         "max_new_tokens": 5,
         "structured_output": False,
         "inference": {"backend": "transformers", "batch_size": 4, "prefix_cache": True},

@@ -44,6 +44,7 @@ def cell(project: Project, training: dict, lora: dict | None = None) -> dict:
     return {
         "lora": project.lora_params(MODEL, "support_email", "lora_50") | (lora or {}),
         "max_seq_length": 512,
+        "instructions": True,
         "task": project.adapter_config("support_email"),
         "model": {key: model[key] for key in ("name", "source", "response_markers")},
         "training": project.config["training"] | training,

@@ -174,10 +174,9 @@ def test_second_run_has_nothing_to_do(e2e):
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
-def test_changing_one_condition_reruns_only_its_cell(e2e):
-    changed = dict(
-        E2E_CONFIG, conditions={"lora_50": {"train_size": 8, "lora": {"r": 2}}, "lora_200": {"train_size": 16}}
-    )
+@pytest.mark.parametrize("change", [{"lora": {"r": 2}}, {"instructions": False}], ids=["hyperparameter", "prompt"])
+def test_changing_one_condition_reruns_only_its_cell(e2e, change):
+    changed = dict(E2E_CONFIG, conditions={"lora_50": {"train_size": 8, **change}, "lora_200": {"train_size": 16}})
     (e2e / "changed.yaml").write_text(yaml.safe_dump(changed))
     result = snakemake(e2e, "-n", config="changed.yaml")
     assert result.returncode == 0, result.stderr[-3000:]

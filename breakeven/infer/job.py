@@ -13,7 +13,7 @@ from breakeven.infer.base import Generation, Generator
 from breakeven.infer.constraints import output_constraint
 from breakeven.jsonio import read_jsonl, write_json, write_jsonl
 from breakeven.runtime import code_version, package_versions
-from breakeven.tasks import Task, adapter_config, build_task
+from breakeven.tasks import Task, adapter_config, build_task, without_instructions
 
 PACKAGES = ("torch", "transformers", "peft", "accelerate", "xgrammar")
 """What the transformers backend runs with (the vLLM backend reports its worker's)."""
@@ -45,7 +45,10 @@ def cell_requests(
     if len(shots) < cell["shots"]:
         raise ValueError(f"{fewshot_path}: {cell['shots']} shots asked, the pool holds {len(shots)}")
     constraint = output_constraint(task_cfg) if cell.get("structured_output") else None
-    return task, test, [task.requests(row, shots) for row in test], constraint
+    requests = [task.requests(row, shots) for row in test]
+    if not cell["instructions"]:
+        requests = [[without_instructions(conversation) for conversation in row] for row in requests]
+    return task, test, requests, constraint
 
 
 def run_local_predictions(
@@ -92,6 +95,7 @@ def run_local_predictions(
             "backend": inference["backend"],
             "batch_size": inference["batch_size"],
             "shots": cell["shots"],
+            "instructions": cell["instructions"],
             "structured_output": constraint is not None,
             "device": generator.device,
             "load_s": load,

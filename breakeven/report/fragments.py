@@ -337,7 +337,9 @@ def setup_text(config: dict, tasks: dict, models: dict, pricing: dict, api_model
         detail = (
             f"{cond.get('shots', 0)} in-context examples"
             if cond["kind"] == "prompt"
-            else f"LoRA on {cond['train_size']} examples" + (f", overrides {cond['lora']}" if cond.get("lora") else "")
+            else f"LoRA on {cond['train_size']} examples"
+            + (f", overrides {cond['lora']}" if cond.get("lora") else "")
+            + ("" if cond.get("instructions", True) else "; trained and asked without the system prompt")
         )
         cond_rows.append([name, cond["kind"], detail])
     model_lines = [

@@ -67,6 +67,12 @@ def load_prompt(task_name: str, root: Path = REPO_ROOT) -> dict:
     return prompt
 
 
+def without_instructions(conversation: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The conversation without its system turn (the task's instructions and label list): how a LoRA condition
+    with ``instructions: false`` trains and is asked."""
+    return [turn for turn in conversation if turn["role"] != "system"]
+
+
 def build_task(task_cfg: dict, root: Path = REPO_ROOT) -> Task:
     """The adapter for a validated task config."""
     return TASK_KINDS.get(task_cfg["kind"])(task_cfg, load_prompt(task_cfg["name"], root))

@@ -14,18 +14,23 @@ from breakeven.jsonio import read_json, read_jsonl, write_json
 from breakeven.models.chat_templates import training_template
 from breakeven.runtime import package_versions
 from breakeven.storage import state_store
-from breakeven.tasks import adapter_config, build_task
+from breakeven.tasks import adapter_config, build_task, without_instructions
 from breakeven.train import LIBRARIES, resolve_backend, train
 from breakeven.train.request import TrainRequest
 
 TRAIN_INFO = "train_info.json"
 
 
-def conversations(task_cfg: dict, rows: list[dict]) -> list[dict]:
-    """Training conversations: the zero-shot prompt followed by the reference answer."""
+def conversations(task_cfg: dict, rows: list[dict], instructions: bool = True) -> list[dict]:
+    """Training conversations: the zero-shot prompt (without its system turn unless ``instructions``) followed by
+    the reference answer."""
     task = build_task(task_cfg, REPO_ROOT)
+    prompts = [task.messages(row, []) for row in rows]
+    if not instructions:
+        prompts = [without_instructions(prompt) for prompt in prompts]
     return [
-        {"messages": [*task.messages(row, []), {"role": "assistant", "content": task.target_text(row)}]} for row in rows
+        {"messages": [*prompt, {"role": "assistant", "content": task.target_text(row)}]}
+        for prompt, row in zip(prompts, rows)
     ]
 
 
@@ -73,8 +78,8 @@ def run_training(
     shaping = {"backend": backend, "cell": cell, "seed": seed, "data": data}
     request = TrainRequest(
         model_dir=model_dir,
-        train=conversations(task_cfg, attach_documents(read_jsonl(train_path), documents_path)),
-        val=conversations(task_cfg, attach_documents(read_jsonl(val_path), documents_path)),
+        train=conversations(task_cfg, attach_documents(read_jsonl(train_path), documents_path), cell["instructions"]),
+        val=conversations(task_cfg, attach_documents(read_jsonl(val_path), documents_path), cell["instructions"]),
         lora=cell["lora"],
         max_seq_length=cell["max_seq_length"],
         seed=seed,
