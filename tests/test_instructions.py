@@ -26,8 +26,7 @@ def project() -> Project:
 
 @pytest.fixture(scope="module")
 def rows() -> list[dict]:
-    emails = load_synthetic({"generator": "support_emails", "n": 6, "seed": 3})
-    return emails
+    return load_synthetic({"generator": "support_emails", "n": 6, "seed": 3})
 
 
 def test_only_lora_conditions_can_drop_the_instructions(project, default_config):

@@ -119,6 +119,7 @@ def test_provenance_local_cell_records_commit_and_packages(tmp_path):
     run = read_json(out)
     assert run["git_commit"] == code_version()["git_commit"] and isinstance(run["git_dirty"], bool)
     assert {"torch", "transformers"} <= set(run["packages"])
+    assert run["instructions"] is True  # the README: a cell's .run.json records whether it kept the system prompt
 
 
 def cell(system: str, commit: str | None, dirty: bool = False, versions: list[str] | None = None) -> dict:

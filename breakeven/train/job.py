@@ -25,12 +25,10 @@ def conversations(task_cfg: dict, rows: list[dict], instructions: bool = True) -
     """Training conversations: the zero-shot prompt (without its system turn unless ``instructions``) followed by
     the reference answer."""
     task = build_task(task_cfg, REPO_ROOT)
-    prompts = [task.messages(row, []) for row in rows]
-    if not instructions:
-        prompts = [without_instructions(prompt) for prompt in prompts]
+    prompt = (lambda messages: messages) if instructions else without_instructions
     return [
-        {"messages": [*prompt, {"role": "assistant", "content": task.target_text(row)}]}
-        for prompt, row in zip(prompts, rows)
+        {"messages": [*prompt(task.messages(row, [])), {"role": "assistant", "content": task.target_text(row)}]}
+        for row in rows
     ]
 
 
