@@ -28,7 +28,6 @@ class TrainRequest:
         chat_template: the training chat template (``{% generation %}`` markers) that replaces the tokenizer's on
             the peft backend; None: the tokenizer's own.
         threads: CPU threads the job may use.
-        bf16: bfloat16 autocast on CPU (CUDA always uses it).
         gradient_checkpointing: trade compute for memory; None = only on CUDA, where memory is the limit.
     """
 
@@ -47,5 +46,4 @@ class TrainRequest:
     response_markers: dict | None = None
     chat_template: str | None = None
     threads: int = 1
-    bf16: bool = False
     gradient_checkpointing: bool | None = None
