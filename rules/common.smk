@@ -42,8 +42,11 @@ SWEEP = config["sweep"]
 PUBLISH = config["publish"]
 SERVING = config["serving"]
 # vllm: one OpenAI server per base model (a service job) answers the grid's cells; the generated conditions (the
-# gate's base_val, the sweep points) keep per-job engines: their results feed checkpoints upstream of training
-SHARED_ENGINE = config["inference"]["backend"] == "vllm" and SERVING["shared_engine"]
+# gate's base_val, the sweep points) keep per-job engines: their results feed checkpoints upstream of training.
+# With the gate on (base_selection.gate) every cell does: the engine's adapters wait for the gate's decision, which
+# reads the zero-shot test cell the engine would answer (planned without its engine, that cell waited for it).
+GATED_GRID = GATE["enabled"] and GATE["gate"]
+SHARED_ENGINE = config["inference"]["backend"] == "vllm" and SERVING["shared_engine"] and not GATED_GRID
 SERVED_CONDITIONS = list(config["conditions"]) if SHARED_ENGINE else []
 OWN_ENGINE_CONDITIONS = [name for name in PROJECT.conditions if name not in SERVED_CONDITIONS]
 
