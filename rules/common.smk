@@ -41,13 +41,13 @@ GATE = config["base_selection"]
 SWEEP = config["sweep"]
 PUBLISH = config["publish"]
 SERVING = config["serving"]
-# vllm: one OpenAI server per base model (a service job) answers the grid's cells; the generated conditions (the
-# gate's base_val, the sweep points) keep per-job engines: their results feed checkpoints upstream of training.
-# With the gate on (base_selection.gate) every cell does: the engine's adapters wait for the gate's decision, which
-# reads the zero-shot test cell the engine would answer (planned without its engine, that cell waited for it).
-GATED_GRID = GATE["enabled"] and GATE["gate"]
-SHARED_ENGINE = config["inference"]["backend"] == "vllm" and SERVING["shared_engine"] and not GATED_GRID
-SERVED_CONDITIONS = list(config["conditions"]) if SHARED_ENGINE else []
+# vllm: one OpenAI server per base model (a service job) answers the grid's cells. Cells whose results feed a
+# checkpoint upstream of training keep per-job engines: the generated conditions (the gate's base_val, the sweep
+# points) and, with the gate on, the gate's zero-shot test cell (the engine's adapters wait for the gate's decision;
+# served by the engine, that cell was planned without one and waited for it until engine_timeout_s).
+GATE_INPUTS = [PROJECT.contamination_condition] if GATE["enabled"] and GATE["gate"] else []
+SHARED_ENGINE = config["inference"]["backend"] == "vllm" and SERVING["shared_engine"]
+SERVED_CONDITIONS = [name for name in config["conditions"] if name not in GATE_INPUTS] if SHARED_ENGINE else []
 OWN_ENGINE_CONDITIONS = [name for name in PROJECT.conditions if name not in SERVED_CONDITIONS]
 
 

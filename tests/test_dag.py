@@ -169,14 +169,16 @@ def test_vllm_grid_has_one_engine_per_base_model_in_a_group_with_its_cells(tmp_p
     assert "engine" not in jobs and jobs["predict_local"] == 2 * 5 and jobs["capacity"] == 2 * 4
 
 
-def test_gated_vllm_grid_keeps_an_engine_per_job(tmp_path):
+def test_gated_vllm_grid_plans_the_gates_test_cell_with_its_own_engine(tmp_path):
     """With the gate on, the engine's adapters wait for the gate's decision, which reads the zero-shot test cell:
-    served by the shared engine, that cell was planned without one and waited for it until engine_timeout_s. Every
-    cell then starts its own engine."""
+    served by the shared engine, that cell was planned without one and waited for it until engine_timeout_s. It
+    starts its own engine, as the gate's val cell does; the other cells follow the gate (tests/test_vllm.py)."""
     override = tmp_path / "gated.yaml"
     override.write_text("inference: {backend: vllm}\nbase_selection: {gate: true}\n")
     result = dry_run(tmp_path, "--configfile", str(override))
-    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
-    jobs = planned_jobs(result.stdout + result.stderr)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-3000:]
+    jobs = planned_jobs(out)
     assert "predict_served" not in jobs and "engine" not in jobs
-    assert jobs["predict_local"] == 2  # the gate's base_val and its zero-shot test cell; the rest follow the gate
+    assert jobs["predict_local"] == 2  # the gate's base_val and its zero-shot test cell
+    assert "predict smollm2-135m · support_email · zero_shot · seed 0 (progress" in out

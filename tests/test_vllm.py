@@ -231,3 +231,27 @@ def test_shared_engine_serves_the_grid_and_reruns_only_the_changed_cell(tmp_path
         "tco": 1,
     }
     assert "condition=lora_200" not in dry.stdout + dry.stderr
+
+
+@needs_vllm
+@pytest.mark.slow
+def test_gated_grid_answers_the_gates_test_cell_on_its_own_engine(tmp_path):
+    """base_selection.gate on (thresholds that send the task to fine-tuning): the gate's zero-shot test cell, which
+    the gate reads before the engine's adapters are known, runs with an engine of its own; the cells after the
+    gate share one engine."""
+    gated = SHARED | {"base_selection": {"gate": True, "sufficient": 1.0, "fine_tune": 0.0}}
+    gated["serving"] = SHARED["serving"] | {"engine_timeout_s": 120}  # a cell waiting for no engine fails soon
+    (tmp_path / "gated.yaml").write_text(yaml.safe_dump(gated))
+    args = ("--configfile", str(tmp_path / "gated.yaml"), "--keep-going")
+    result = run_workflow(tmp_path, *args, "results/shared/tco/costs.csv", timeout=900)
+    assert result.returncode == 0, result.stderr[-5000:]
+    out = result.stdout + result.stderr
+    assert out.count("localrule engine:") == 1
+    results = tmp_path / "results" / "shared"
+    assert not read_json(results / "baseline/support_email/selection.json")["gated"]
+    runs = {
+        c: read_json(results / f"predictions/support_email/tiny-random-llama/{c}/seed0.run.json")
+        for c in ("zero_shot", "five_shot", "lora_50", "lora_200")
+    }
+    assert runs["zero_shot"]["device"] != "vllm-server"
+    assert {runs[c]["device"] for c in ("five_shot", "lora_50", "lora_200")} == {"vllm-server"}
