@@ -14,6 +14,12 @@ import yaml
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's safe loader where PyYAML was built with it: the config is read at every snakemake start."""
 
+COMPACT_SEPARATORS = (",", ":")
+"""JSON without optional whitespace, the one format answers take everywhere: the references models are trained on
+and shown as shots, and every backend's structured-output grammar (vLLM's ``disable_any_whitespace``), as the
+APIs answer. A grammar that allows whitespace lets a small model spend its budget on it, and a reference format
+the grammar forbids fights what the model was taught."""
+
 
 def _atomic_write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)

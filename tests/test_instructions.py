@@ -65,3 +65,15 @@ def test_the_papers_condition_table_says_which_cells_drop_the_instructions(proje
     rows = setup_text(project.config, project.tasks, project.models, project.pricing).splitlines()
     dropped = [line for line in rows if "without the system prompt" in line]
     assert len(dropped) == 1 and "lora_200" in dropped[0]
+
+
+def test_the_papers_setup_names_the_standins_server_and_the_answer_format():
+    """The embedded default: the stand-in is served by vLLM, and every system answers support_email under its JSON
+    schema (a config choice the paper states)."""
+    default = Project(read_yaml(REPO_ROOT / "config" / "config.yaml"))
+    text = setup_text(default.config, default.tasks, default.models, default.pricing, default.api_models)
+    assert "served by vLLM's OpenAI-compatible server" in text and "transformers serve" not in text
+    task_line = next(line for line in text.splitlines() if line.startswith("- **support_email**"))
+    assert "constrained to its JSON schema (no optional whitespace) by structured output" in task_line
+    unconstrained = {"support_email": default.tasks["support_email"] | {"structured_output": False}}
+    assert "structured output" not in setup_text(default.config, unconstrained, default.models, default.pricing)

@@ -18,6 +18,7 @@ from breakeven.config import Project
 from breakeven.cost.tables import at_latency_slo, deployments
 from breakeven.data.synthetic.support_emails import generate_emails
 from breakeven.infer import vllm_engine
+from breakeven.infer.constraints import VLLM_STRUCTURED_OUTPUTS
 from breakeven.infer.hf import HFGenerator
 from breakeven.infer.vllm_engine import engine_env, vllm_python
 from breakeven.jsonio import read_yaml, write_json, write_jsonl
@@ -260,6 +261,8 @@ def test_shared_engine_command_serves_every_adapter(tiny, tmp_path):
     assert command[start:] == [f"{name}={path}" for name, path in adapters.items()]
     assert "--enable-lora" in command and "--enforce-eager" in command  # no GPU here
     assert "--enable-lora" not in VLLMServer(tiny, BASE_NAME).command("python", 8000)
+    # structured output without optional whitespace, as the stand-in API and the other backends constrain it
+    assert json.loads(command[command.index("--structured-outputs-config") + 1]) == VLLM_STRUCTURED_OUTPUTS
     # the shared engine's answers report their prefix-cache hits; the stand-in API's are billed without them
     assert "--enable-prompt-tokens-details" in VLLMServer(tiny, BASE_NAME, cached_tokens_in_usage=True).command("p", 1)
     assert "--enable-prompt-tokens-details" not in VLLMServer(tiny, BASE_NAME).command("python", 8000)

@@ -15,12 +15,13 @@ from workflow_cli import planned_jobs, run_workflow
 
 from breakeven.config import Project
 from breakeven.data.sources import load_synthetic
-from breakeven.infer.constraints import choice_grammar, output_constraint
+from breakeven.infer.constraints import VLLM_STRUCTURED_OUTPUTS, choice_grammar, compile_for_xgrammar, output_constraint
 from breakeven.infer.hf import HFGenerator
 from breakeven.infer.vllm_engine import VLLMGenerator, max_lora_rank, vllm_python
 from breakeven.jsonio import read_json, read_jsonl, read_yaml
 from breakeven.models.chat_templates import install_chat_template
 from breakeven.models.tiny import build_tiny_llama
+from breakeven.tasks import build_task
 
 LABELS = ["billing", "technical", "account", "shipping", "other"]
 CONVERSATIONS = [
@@ -85,6 +86,28 @@ def test_constraints_follow_the_task_config():
     with pytest.raises(ValueError, match="field 'structured_output': not supported for kind 'code'"):
         output_constraint({"name": "mbpp", "kind": "code"})
     assert choice_grammar(['say "hi"', "a\nb"]) == r'root ::= "say \"hi\"" | "a\nb"'
+
+
+def test_json_answers_take_one_compact_format(tiny):
+    """References, shots and the transformers grammar agree on JSON without optional whitespace, the format vLLM's
+    engines are configured for (the stand-in API's too): the grammar takes the compact reference and nothing
+    else, so a spaced or indented answer, or a model padding with whitespace, cannot pass."""
+    import xgrammar
+    from transformers import AutoTokenizer
+
+    model_dir, _ = tiny
+    project = Project(read_yaml(Path(__file__).parents[1] / "config" / "config.yaml"))
+    email = project.adapter_config("support_email")
+    row = load_synthetic({"generator": "support_emails", "n": 1, "seed": 5})[0]
+    reference = build_task(project.tasks["support_email"]).target_text(row)
+    assert reference == json.dumps(row["target"], ensure_ascii=False, separators=(",", ":"))
+    info = xgrammar.TokenizerInfo.from_huggingface(AutoTokenizer.from_pretrained(model_dir))
+    grammar = compile_for_xgrammar(output_constraint(email), xgrammar.GrammarCompiler(info))
+    assert xgrammar.GrammarMatcher(grammar).accept_string(reference)
+    for spaced in (json.dumps(row["target"]), json.dumps(row["target"], indent=2), " " + reference):
+        assert not xgrammar.GrammarMatcher(grammar).accept_string(spaced), spaced
+    assert VLLM_STRUCTURED_OUTPUTS["disable_any_whitespace"] is True
+    assert VLLM_STRUCTURED_OUTPUTS["backend"] == "xgrammar"  # the engine compile_for_xgrammar mirrors
 
 
 def test_transformers_choice_constraint_yields_only_labels(tiny):

@@ -2,16 +2,22 @@
 
 A constraint is ``{"choice": [labels]}`` (classification, multiple choice) or ``{"json": schema}`` (extraction).
 vLLM receives it as ``StructuredOutputsParams``; the transformers backend compiles the same grammar with
-xgrammar (vLLM's default structured-output engine), so both backends constrain decoding identically.
+xgrammar (vLLM's default structured-output engine), so both backends constrain decoding identically: JSON
+without optional whitespace (``breakeven.jsonio.COMPACT_SEPARATORS``, vLLM's ``disable_any_whitespace``).
 """
 
 from __future__ import annotations
 
 import json
 
+from breakeven.jsonio import COMPACT_SEPARATORS
 from breakeven.tasks.classification import LETTERS
 
 CHOICE_KINDS = ("classification", "multiple_choice")
+
+VLLM_STRUCTURED_OUTPUTS = {"backend": "xgrammar", "disable_any_whitespace": True}
+"""vLLM's structured-outputs config (engine-wide: xgrammar reads ``disable_any_whitespace`` from the engine, not
+from a request): the grammar ``compile_for_xgrammar`` builds."""
 
 
 def field_schema(spec: dict) -> dict:
@@ -70,4 +76,5 @@ def compile_for_xgrammar(constraint: dict, compiler):
     """Compile a constraint with an ``xgrammar.GrammarCompiler`` the way vLLM's xgrammar backend does."""
     if "choice" in constraint:
         return compiler.compile_grammar(choice_grammar(constraint["choice"]))
-    return compiler.compile_json_schema(json.dumps(constraint["json"]), any_whitespace=True)
+    schema = json.dumps(constraint["json"])
+    return compiler.compile_json_schema(schema, any_whitespace=False, separators=COMPACT_SEPARATORS)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from breakeven import REPO_ROOT
 from breakeven.infer.base import Generation, prefix_cache_stats
+from breakeven.infer.constraints import VLLM_STRUCTURED_OUTPUTS
 from breakeven.infer.logprobs import vllm_first_logprobs
 from breakeven.runtime import GPU_PYTHON, gpu_count, package_versions
 
@@ -199,6 +200,7 @@ class Engine:
             enforce_eager=not self.device.startswith("cuda"),
             disable_log_stats=False,  # per-request timestamps (RequestOutput.metrics)
             enable_prefix_caching=prefix_cache,
+            structured_outputs_config=VLLM_STRUCTURED_OUTPUTS,
             **text_only(model_dir),
             **lora,
         )

@@ -6,6 +6,7 @@ serving stage's engines use them."""
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import signal
 import socket
@@ -20,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from breakeven.infer.constraints import VLLM_STRUCTURED_OUTPUTS
 from breakeven.infer.vllm_engine import engine_env, max_lora_rank, saved_dtype, vllm_python
 from breakeven.runtime import gpu_count
 
@@ -88,9 +90,6 @@ class VLLMServer:
     adapters: dict[str, Path] = field(default_factory=dict)
     max_num_seqs: int = 16
     max_loras: int = 1
-    compact_json: bool = False
-    """Structured output without optional whitespace, as the APIs answer (a model free to add whitespace between
-    JSON tokens can spend its whole budget on it)."""
     cached_tokens_in_usage: bool = False
     """Each answer's usage reports the prompt tokens served from the prefix cache (the shared engine records its
     hit rate so). Off for the stand-in API: its usage is billed at the named API's prices, and vLLM caches any
@@ -99,7 +98,8 @@ class VLLMServer:
 
     def command(self, python: str, port: int) -> list[str]:
         """The server's command line: greedy-ready, seeded, the weights' own dtype, prefix caching, eager on CPU
-        (torch.compile's warm-up cost more than it saved there), LoRA slots and adapters when there are adapters."""
+        (torch.compile's warm-up cost more than it saved there), structured output without optional whitespace (as
+        every backend constrains it), LoRA slots and adapters when there are adapters."""
         command = [
             python,
             "-m",
@@ -113,8 +113,7 @@ class VLLMServer:
             command.append("--enable-prompt-tokens-details")
         if gpu_count() == 0:
             command.append("--enforce-eager")
-        if self.compact_json:
-            command += ["--structured-outputs-config", '{"backend": "xgrammar", "disable_any_whitespace": true}']
+        command += ["--structured-outputs-config", json.dumps(VLLM_STRUCTURED_OUTPUTS)]
         if self.adapters:
             rank = max(max_lora_rank(path) for path in self.adapters.values())
             command += ["--enable-lora", "--max-lora-rank", str(rank)]
@@ -137,7 +136,7 @@ def standin_server(system: dict, model_dir: Path, log_path: Path):
     """The stand-in API's server (``standin.server`` of its config): vLLM's OpenAI server, or ``transformers
     serve``; served under the folder's path, the model id its requests name."""
     if system["standin"]["server"] == "vllm":
-        server = VLLMServer(model_dir, str(model_dir), max_num_seqs=system["concurrency"], compact_json=True)
+        server = VLLMServer(model_dir, str(model_dir), max_num_seqs=system["concurrency"])
         return vllm_server(server, log_path)
     return transformers_server(model_dir, log_path)
 

@@ -301,8 +301,9 @@ def api_lines(api_models: dict, pricing: dict) -> list[str]:
         if api["standin"]:
             lines.append(
                 f"- **{api.get('display_name', name)}** (`{name}`): **a stand-in, not a frontier model**: the open "
-                f"model `{api['standin']['model']}` served by `transformers serve` on 127.0.0.1 and called through "
-                f"the OpenAI SDK ({api['api']}), its measured usage billed at `{api['pricing']}` prices ({prices}). "
+                f"model `{api['standin']['model']}` served by {STANDIN_SERVERS[api['standin']['server']]} on "
+                f"127.0.0.1 and called through the OpenAI SDK ({api['api']}), its measured usage billed at "
+                f"`{api['pricing']}` prices ({prices}). "
                 "Its accuracy is the small model's; only the request path and the price are the API's."
             )
         else:
@@ -313,6 +314,18 @@ def api_lines(api_models: dict, pricing: dict) -> list[str]:
                 f"{'0' if api['supports_temperature'] else 'not accepted by the model (omitted)'}; {prices}."
             )
     return lines
+
+
+STANDIN_SERVERS = {"vllm": "vLLM's OpenAI-compatible server", "transformers": "`transformers serve`"}
+
+
+def decoding_note(task: dict) -> str:
+    """How answers were decoded: greedy, within the token budget, under the task's format where it sets one."""
+    note = f"greedy decoding, at most {task['max_new_tokens']} new tokens"
+    if not task.get("structured_output"):
+        return note + "."
+    allowed = "its JSON schema (no optional whitespace)" if task["kind"] == "extraction" else "one of its labels"
+    return note + f"; every system's answers constrained to {allowed} by structured output."
 
 
 def execution_note(task: dict) -> str:
@@ -349,8 +362,8 @@ def setup_text(config: dict, tasks: dict, models: dict, pricing: dict, api_model
         for name, m in models.items()
     ]
     task_lines = [
-        f"- **{name}**: {t.get('description', '')} Primary metric `{t['primary_metric']}`; greedy decoding, "
-        f"at most {t['max_new_tokens']} new tokens.{execution_note(t)}"
+        f"- **{name}**: {t.get('description', '')} Primary metric `{t['primary_metric']}`; {decoding_note(t)}"
+        f"{execution_note(t)}"
         for name, t in tasks.items()
     ]
     cost = config["cost"]

@@ -12,6 +12,7 @@ import json
 import re
 from typing import Any
 
+from breakeven.jsonio import COMPACT_SEPARATORS
 from breakeven.stats.bootstrap import mean_ci, row_groups
 from breakeven.tasks import BaseTask
 
@@ -89,7 +90,8 @@ class ExtractionTask(BaseTask):
             raise ValueError(f"task {cfg['name']}: an extraction task needs 'fields'")
 
     def target_text(self, example: dict) -> str:
-        return json.dumps({name: example["target"].get(name) for name in self.fields}, ensure_ascii=False)
+        target = {name: example["target"].get(name) for name in self.fields}
+        return json.dumps(target, ensure_ascii=False, separators=COMPACT_SEPARATORS)
 
     def score(self, output: str, example: dict) -> dict[str, Any]:
         parsed = extract_json_object(output or "")
