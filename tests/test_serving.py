@@ -18,9 +18,8 @@ from breakeven.config import Project
 from breakeven.cost.tables import at_latency_slo, deployments
 from breakeven.data.synthetic.support_emails import generate_emails
 from breakeven.infer import vllm_engine
-from breakeven.infer.constraints import VLLM_STRUCTURED_OUTPUTS
 from breakeven.infer.hf import HFGenerator
-from breakeven.infer.vllm_engine import engine_env, vllm_python
+from breakeven.infer.vllm_engine import VLLM_STRUCTURED_OUTPUTS, engine_env, vllm_python
 from breakeven.jsonio import read_yaml, write_json, write_jsonl
 from breakeven.models.chat_templates import install_chat_template
 from breakeven.models.tiny import build_tiny_llama

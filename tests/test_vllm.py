@@ -15,9 +15,9 @@ from workflow_cli import planned_jobs, run_workflow
 
 from breakeven.config import Project
 from breakeven.data.sources import load_synthetic
-from breakeven.infer.constraints import VLLM_STRUCTURED_OUTPUTS, choice_grammar, compile_for_xgrammar, output_constraint
+from breakeven.infer.constraints import choice_grammar, compile_for_xgrammar, output_constraint
 from breakeven.infer.hf import HFGenerator
-from breakeven.infer.vllm_engine import VLLMGenerator, max_lora_rank, vllm_python
+from breakeven.infer.vllm_engine import VLLM_STRUCTURED_OUTPUTS, VLLMGenerator, max_lora_rank, vllm_python
 from breakeven.jsonio import read_json, read_jsonl, read_yaml
 from breakeven.models.chat_templates import install_chat_template
 from breakeven.models.tiny import build_tiny_llama

@@ -15,10 +15,6 @@ from breakeven.tasks.classification import LETTERS
 
 CHOICE_KINDS = ("classification", "multiple_choice")
 
-VLLM_STRUCTURED_OUTPUTS = {"backend": "xgrammar", "disable_any_whitespace": True}
-"""vLLM's structured-outputs config (engine-wide: xgrammar reads ``disable_any_whitespace`` from the engine, not
-from a request): the grammar ``compile_for_xgrammar`` builds."""
-
 
 def field_schema(spec: dict) -> dict:
     """JSON schema of one extraction field (``config/tasks/<task>.yaml`` fields entry)."""

@@ -22,9 +22,12 @@ from pathlib import Path
 
 from breakeven import REPO_ROOT
 from breakeven.infer.base import Generation, prefix_cache_stats
-from breakeven.infer.constraints import VLLM_STRUCTURED_OUTPUTS
 from breakeven.infer.logprobs import vllm_first_logprobs
 from breakeven.runtime import GPU_PYTHON, gpu_count, package_versions
+
+VLLM_STRUCTURED_OUTPUTS = {"backend": "xgrammar", "disable_any_whitespace": True}
+"""vLLM's structured-outputs config (engine-wide: xgrammar reads ``disable_any_whitespace`` from the engine, not
+from a request): the grammar ``breakeven.infer.constraints.compile_for_xgrammar`` builds."""
 
 PYTHON_ENV = "BREAKEVEN_VLLM_PYTHON"
 """Environment variable naming the Python interpreter that has vLLM installed."""

@@ -21,8 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from breakeven.infer.constraints import VLLM_STRUCTURED_OUTPUTS
-from breakeven.infer.vllm_engine import engine_env, max_lora_rank, saved_dtype, vllm_python
+from breakeven.infer.vllm_engine import VLLM_STRUCTURED_OUTPUTS, engine_env, max_lora_rank, saved_dtype, vllm_python
 from breakeven.runtime import gpu_count
 
 PR_SET_PDEATHSIG = 1
